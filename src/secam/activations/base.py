@@ -1,0 +1,84 @@
+"""One base class for the CAM family; it owns the hook's lifetime, subclasses only the maps."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from secam.models.registry import LoadedModel
+
+
+@dataclass
+class ActivationMaps:
+    """Maps on the feature grid for a batch, with the forward pass that produced them."""
+
+    maps: torch.Tensor  # (N, h, w), float32, on the model's device
+    logits: torch.Tensor  # (N, classes)
+    targets: torch.Tensor  # (N,) class explained for each image
+
+
+class ClassActivationMapper(ABC):
+    """Forward (and, where needed, backward) through a model, capturing the target layer.
+
+    The forward hook exists only inside :meth:`_capture`, which removes it and restores the
+    model's train/eval state even when the computation raises.
+    """
+
+    needs_gradients: bool = False
+
+    def __init__(self, model: LoadedModel) -> None:
+        self.model = model
+        self._layer: nn.Module = dict(model.module.named_modules())[model.target_layer]
+
+    @contextmanager
+    def _capture(self) -> Iterator[list[torch.Tensor]]:
+        captured: list[torch.Tensor] = []
+
+        def hook(module: nn.Module, args: object, output: torch.Tensor) -> None:
+            captured.append(output)
+
+        network = self.model.module
+        was_training = network.training
+        network.eval()
+        handle = self._layer.register_forward_hook(hook)
+        try:
+            yield captured
+        finally:
+            handle.remove()
+            network.train(was_training)
+
+    def __call__(
+        self, inputs: torch.Tensor, targets: Sequence[int] | torch.Tensor | None = None
+    ) -> ActivationMaps:
+        """Maps for ``inputs`` (N, 3, H, W); ``targets`` None explains each top-1 class."""
+        with self._capture() as captured, torch.set_grad_enabled(self.needs_gradients):
+            logits = self.model.module(inputs)
+            if not captured:
+                raise RuntimeError(f"target layer {self.model.target_layer!r} was not called")
+            activations = captured[-1]
+            if targets is None:
+                chosen = logits.argmax(dim=1)
+            else:
+                chosen = torch.as_tensor(targets, device=logits.device, dtype=torch.long)
+            gradients = None
+            if self.needs_gradients:
+                # Samples are independent in eval mode, so the gradient of the sum of each
+                # sample's target logit gives every sample its own gradient in one backward.
+                selected = logits.gather(1, chosen[:, None]).sum()
+                (gradients,) = torch.autograd.grad(selected, activations)
+            maps = self.compute_maps(activations.detach(), gradients, chosen)
+        return ActivationMaps(maps.detach().float(), logits.detach(), chosen)
+
+    @abstractmethod
+    def compute_maps(
+        self,
+        activations: torch.Tensor,
+        gradients: torch.Tensor | None,
+        targets: torch.Tensor,
+    ) -> torch.Tensor:
+        """(N, K, h, w) activations [+ gradients] -> (N, h, w) maps."""

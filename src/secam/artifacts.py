@@ -1,0 +1,200 @@
+"""Artifact schemas and atomic writers.
+
+Every table the workflow writes is declared here, column by column, with its meaning and unit.
+README.md documents the same columns and a test keeps the two in step. Writers go through a
+temporary file and a rename, so an artifact is either complete or absent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+# name -> {column: description}
+TABLES: dict[str, dict[str, str]] = {
+    "manifest": {
+        "image_id": "image identifier (file name without extension)",
+        "path": "image file, as given in the config",
+        "wnid": "WordNet id of the image's class",
+        "class_index": "class index in the standard 1000-class order (0-based)",
+        "label": "human-readable class label",
+        "width": "image width in pixels (from the file header)",
+        "height": "image height in pixels (from the file header)",
+        "boxes": "ground-truth boxes of the class, list of [xmin, ymin, xmax, ymax], 0-based "
+        "pixel indices, both ends inclusive",
+        "n_boxes": "number of boxes",
+        "sha256": "SHA-256 of the image file's bytes",
+        "shard": "shard this image belongs to (unit of work of every later rule)",
+        "notes": "fixes applied while staging (clipped boxes, dropped boxes, colour conversion)",
+    },
+    "rejected": {
+        "image_id": "image identifier ('' when unknown)",
+        "path": "file concerned ('' when there is none)",
+        "reason": "why the item was refused, in words",
+    },
+    "segments": {
+        "image_id": "image identifier",
+        "algorithm": "segmentation algorithm",
+        "n_regions": "number of superpixels",
+        "seconds": "wall time of the segmentation (s)",
+    },
+    "predictions": {
+        "image_id": "image identifier",
+        "model": "model name",
+        "head_path": "'cam' (global average pooling + one linear layer) or 'gradient'",
+        "target_index": "class explained (index)",
+        "target_label": "class explained (label)",
+        "top5_indices": "the five most probable classes, most probable first",
+        "top5_probs": "their softmax probabilities",
+        "cam_seconds": "preprocessing + forward + class activation map (s)",
+        "gradcam_seconds": "preprocessing + forward + backward + Grad-CAM map (s)",
+        "device": "device name the model ran on",
+    },
+    "explanations": {
+        "image_id": "image identifier",
+        "model": "model name",
+        "method": "secam, cam, gradcam or lime",
+        "selection": "top2/top3/top4 (k highest regions) or thr80/thr70/thr60 (at least that "
+        "share of the maximum score)",
+        "target_index": "class explained (index)",
+        "n_regions": "superpixels in the image's segmentation (0 for pixel methods)",
+        "selected_regions": "ids of the selected superpixels, best first (empty for pixel methods)",
+        "region_scores": "score of every superpixel, by region id (empty for pixel methods)",
+        "truncated": "true when k exceeded the number of regions",
+        "area": "share of the image covered by the explanation (0-1)",
+        "seconds": "time of this explanation (s), its share of shared work included",
+    },
+    "timings": {
+        "image_id": "image identifier",
+        "model": "model name",
+        "method": "method",
+        "total_seconds": "time of one explanation (s): the sum of the components below",
+        "forward_seconds": "preprocessing + forward (+ backward for Grad-CAM) + map on the "
+        "feature grid (s); for LIME: all perturbed forward passes and the surrogate fit",
+        "upsample_seconds": "bilinear upsampling of the map to the image resolution (s)",
+        "region_seconds": "region mean (SeCAM) or nothing (s)",
+        "select_seconds": "turning scores into a mask (s)",
+        "segmentation_seconds": "the shared segmentation of this image, not in total_seconds (s)",
+        "device": "device name",
+        "torch_version": "torch version",
+        "threads": "torch intra-op threads",
+    },
+    "metrics": {
+        "image_id": "image identifier",
+        "model": "model name",
+        "method": "method",
+        "selection": "selection (see explanations)",
+        "label_index": "ground-truth class index",
+        "predicted_index": "top-1 class index",
+        "target_index": "class explained",
+        "correct": "top-1 prediction equals the label",
+        "area": "share of the image covered by the explanation (0-1)",
+        "box_iou": "IoU of the explanation's bounding box with the best-matching ground-truth box",
+        "mask_iou": "IoU of the explanation mask with the union of the ground-truth boxes",
+        "ebpg": "share of the explanation's pixels inside the union of the ground-truth boxes",
+        "seconds": "time of the explanation (s)",
+    },
+    "summary": {
+        "model": "model name",
+        "method": "method",
+        "selection": "selection",
+        "n": "images",
+        "box_iou": "mean box IoU",
+        "mask_iou": "mean mask IoU",
+        "ebpg": "mean EBPG",
+        "area": "mean explanation area (share of the image)",
+        "median_seconds": "median time per explanation (s)",
+    },
+}
+
+
+def check_columns(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Return ``frame`` with exactly the declared columns, in order; fail on a mismatch."""
+    expected = list(TABLES[table])
+    missing = [c for c in expected if c not in frame.columns]
+    extra = [c for c in frame.columns if c not in TABLES[table]]
+    if missing or extra:
+        raise ValueError(f"table {table!r}: missing columns {missing}, undeclared columns {extra}")
+    return frame[expected]
+
+
+def empty_table(table: str) -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Series(dtype=object) for column in TABLES[table]})
+
+
+def _atomic_target(path: Path) -> tuple[int, str]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+
+
+def write_table(frame: pd.DataFrame, path: str | Path, table: str) -> None:
+    """Write a declared table as Parquet, atomically."""
+    path = Path(path)
+    frame = check_columns(frame, table).reset_index(drop=True)
+    handle, tmp = _atomic_target(path)
+    os.close(handle)
+    try:
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def read_table(path: str | Path, table: str) -> pd.DataFrame:
+    return check_columns(pd.read_parquet(path), table)
+
+
+def write_arrays(path: str | Path, arrays: Mapping[str, np.ndarray]) -> None:
+    """Write a compressed NPZ, atomically."""
+    path = Path(path)
+    handle, tmp = _atomic_target(path)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            np.savez_compressed(stream, **dict(arrays))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_text(path: str | Path, text: str) -> None:
+    path = Path(path)
+    handle, tmp = _atomic_target(path)
+    try:
+        with os.fdopen(handle, "w") as stream:
+            stream.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` for a writer that wants a file name (matplotlib);
+    renamed to ``path`` when the block succeeds, removed when it fails."""
+    path = Path(path)
+    handle, tmp = _atomic_target(path)
+    os.close(handle)
+    # keep the suffix: writers such as matplotlib choose the format from it
+    named = Path(tmp).with_suffix(path.suffix)
+    os.replace(tmp, named)
+    try:
+        yield named
+        os.replace(named, path)
+    finally:
+        if named.exists():
+            named.unlink()
+
+
+def read_arrays(path: str | Path) -> dict[str, Any]:
+    with np.load(path, allow_pickle=False) as data:
+        return {key: data[key] for key in data.files}

@@ -1,0 +1,149 @@
+"""Model registry: the embedded EfficientNet-Lite0 and any torchvision classifier by name."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from secam.models import efficientnet_lite
+from secam.models.inspection import HeadInfo, inspect_head
+from secam.models.preprocessing import Preprocessing
+
+EMBEDDED = "efficientnet_lite0"
+INPUT_SIZES = {"inception_v3": (299, 299)}
+
+
+class WeightsUnavailableError(RuntimeError):
+    """Pretrained weights are not on this machine and cannot be downloaded."""
+
+
+@dataclass
+class LoadedModel:
+    """A model in eval mode with everything needed to explain it."""
+
+    name: str
+    module: nn.Module
+    preprocessing: Preprocessing
+    head: HeadInfo
+    weights: str  # what was loaded: a file digest, a torchvision enum, or "random"
+    device: torch.device
+
+    @property
+    def head_path(self) -> str:
+        return self.head.head_path
+
+    @property
+    def target_layer(self) -> str:
+        return self.head.target_layer
+
+    def classifier(self) -> nn.Linear:
+        if self.head.classifier is None:
+            raise ValueError(f"{self.name} has no CAM head (global average pooling + linear)")
+        layer = dict(self.module.named_modules())[self.head.classifier]
+        assert isinstance(layer, nn.Linear)
+        return layer
+
+    def device_name(self) -> str:
+        if self.device.type == "cuda":
+            return torch.cuda.get_device_name(self.device)
+        return self.device.type
+
+
+def available_models() -> list[str]:
+    import torchvision
+
+    return [EMBEDDED, *sorted(torchvision.models.list_models(module=torchvision.models))]
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def _torchvision_weights(name: str, weights: str | None) -> Any:
+    import torchvision
+
+    if weights is None:
+        return None
+    enum = torchvision.models.get_model_weights(name)
+    if weights == "DEFAULT":
+        return enum.DEFAULT
+    try:
+        return enum[weights]
+    except KeyError:
+        names = ", ".join(["DEFAULT", *enum.__members__])
+        raise ValueError(f"model {name!r}: unknown weights {weights!r}; one of {names}") from None
+
+
+def _check_cached(name: str, weights: Any) -> None:
+    file = Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
+    if file.is_file():
+        return
+    raise WeightsUnavailableError(
+        f"weights {weights} for model {name!r} are not cached at {file}, and this machine may "
+        "have no network. On a machine with network run\n"
+        f"    python -c \"import torchvision; torchvision.models.get_model('{name}', "
+        f"weights='{weights}')\"\n"
+        "then copy the file from ~/.cache/torch/hub/checkpoints/ into "
+        "$TORCH_HOME/hub/checkpoints/ here (TORCH_HOME defaults to ~/.cache/torch), or set "
+        "TORCH_HOME to a folder holding hub/checkpoints/"
+        + Path(weights.url).name
+        + f". Current TORCH_HOME: {os.environ.get('TORCH_HOME', '(unset)')}"
+    )
+
+
+def _load_torchvision(name: str, weights_name: str | None) -> tuple[nn.Module, Preprocessing, str]:
+    import torchvision
+
+    if name not in torchvision.models.list_models(module=torchvision.models):
+        known = ", ".join(available_models())
+        raise ValueError(f"unknown model {name!r}; known models: {known}")
+    weights = _torchvision_weights(name, weights_name)
+    size = INPUT_SIZES.get(name, (224, 224))
+    if weights is None:
+        kwargs: dict[str, Any] = (
+            {"aux_logits": False, "init_weights": False} if name == "inception_v3" else {}
+        )
+        module = torchvision.models.get_model(name, weights=None, **kwargs)
+        return module, Preprocessing.imagenet(size), "random"
+    _check_cached(name, weights)
+    module = torchvision.models.get_model(name, weights=weights)
+    transforms = weights.transforms()
+    crop = transforms.crop_size[0]
+    preprocessing = Preprocessing.from_unit_range((crop, crop), transforms.mean, transforms.std)
+    return module, preprocessing, str(weights)
+
+
+def load_model(
+    name: str,
+    weights: str | None = "DEFAULT",
+    target_layer: str | None = None,
+    device: str | torch.device = "cpu",
+    seed: int = 0,
+) -> LoadedModel:
+    """Load a model by registry name, in eval mode, on ``device``.
+
+    ``weights``: for torchvision models a weights enum member name or "DEFAULT"; ``None`` gives
+    random weights (seeded by ``seed``, for tests). The embedded model ignores names other
+    than None.
+    """
+    device = resolve_device(device) if isinstance(device, str) else device
+    if name == EMBEDDED:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            module = efficientnet_lite.build(pretrained=weights is not None)
+        preprocessing = efficientnet_lite.PREPROCESSING
+        described = f"sha256:{efficientnet_lite.WEIGHTS_SHA256}" if weights else "random"
+    else:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            module, preprocessing, described = _load_torchvision(name, weights)
+    module = module.eval().to(device)
+    head = inspect_head(module, preprocessing.input_size, target_layer)
+    return LoadedModel(name, module, preprocessing, head, described, device)

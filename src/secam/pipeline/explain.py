@@ -1,0 +1,252 @@
+"""Explain: region scores and masks per method, model and shard.
+
+SeCAM, CAM and Grad-CAM reuse the cached maps of the activate stage; LIME runs the model itself.
+Every method writes the same three artifacts: an explanations table (one row per image and
+selection), the explanation masks (NPZ, key ``<image_id>/<selection>``) and a timings table
+(one row per image).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from secam.artifacts import TABLES, read_arrays, read_table, write_arrays, write_table
+from secam.imaging import load_rgb
+from secam.lime_explainer import lime_region_scores
+from secam.pipeline.common import load_configured_model, shard_rows
+from secam.regions import region_means, upsample
+from secam.selection import (
+    Selection,
+    regions_mask,
+    select_regions,
+    selections_from_config,
+    threshold_mask,
+)
+from secam.timing import Stopwatch
+
+MAP_METHODS = ("secam", "cam", "gradcam")
+
+
+def selections_for(method: str, config: dict[str, Any]) -> list[Selection]:
+    """SeCAM: top-k and thresholds; LIME: top-k; CAM and Grad-CAM: pixel thresholds."""
+    top, thresholds = selections_from_config(config["selection"])
+    return {"secam": top + thresholds, "lime": top, "cam": thresholds, "gradcam": thresholds}[
+        method
+    ]
+
+
+class _Writer:
+    """Collects rows and masks of one method x model x shard and writes them atomically."""
+
+    def __init__(self, model: str, method: str, torch_version: str, threads: int) -> None:
+        self.model, self.method = model, method
+        self.torch_version, self.threads = torch_version, threads
+        self.rows: list[dict[str, Any]] = []
+        self.timings: list[dict[str, Any]] = []
+        self.masks: dict[str, np.ndarray] = {}
+
+    def add(
+        self,
+        image_id: str,
+        target: int,
+        seconds: dict[str, float],
+        segmentation_seconds: float,
+        device: str,
+        results: Sequence[tuple[Selection, np.ndarray, np.ndarray, bool, float]],
+        region_scores: np.ndarray | None,
+        n_regions: int,
+    ) -> None:
+        shared = seconds["forward"] + seconds["upsample"] + seconds["region"]
+        select_times = []
+        for selection, mask, regions, truncated, select_seconds in results:
+            self.masks[f"{image_id}/{selection.name}"] = mask
+            select_times.append(select_seconds)
+            self.rows.append(
+                {
+                    "image_id": image_id,
+                    "model": self.model,
+                    "method": self.method,
+                    "selection": selection.name,
+                    "target_index": int(target),
+                    "n_regions": n_regions,
+                    "selected_regions": [int(r) for r in regions],
+                    "region_scores": []
+                    if region_scores is None
+                    else [float(s) for s in region_scores],
+                    "truncated": bool(truncated),
+                    "area": float(mask.mean()),
+                    "seconds": shared + select_seconds,
+                }
+            )
+        select_mean = float(np.mean(select_times)) if select_times else 0.0
+        self.timings.append(
+            {
+                "image_id": image_id,
+                "model": self.model,
+                "method": self.method,
+                "total_seconds": shared + select_mean,
+                "forward_seconds": seconds["forward"],
+                "upsample_seconds": seconds["upsample"],
+                "region_seconds": seconds["region"],
+                "select_seconds": select_mean,
+                "segmentation_seconds": segmentation_seconds,
+                "device": device,
+                "torch_version": self.torch_version,
+                "threads": self.threads,
+            }
+        )
+
+    def write(self, explanations: Path | str, masks: Path | str, timings: Path | str) -> None:
+        write_arrays(masks, self.masks)
+        write_table(
+            pd.DataFrame(self.rows, columns=list(TABLES["explanations"])),
+            explanations,
+            "explanations",
+        )
+        write_table(pd.DataFrame(self.timings, columns=list(TABLES["timings"])), timings, "timings")
+
+
+def _select_all(
+    selections: Sequence[Selection],
+    labels: np.ndarray | None,
+    scores: np.ndarray | None,
+    full_map: torch.Tensor | None,
+    device: torch.device,
+) -> list[tuple[Selection, np.ndarray, np.ndarray, bool, float]]:
+    results = []
+    for selection in selections:
+        watch = Stopwatch(device)
+        with watch.lap("select"):
+            if scores is not None and labels is not None:
+                regions, truncated = select_regions(scores, selection)
+                mask = regions_mask(labels, regions)
+            else:
+                assert full_map is not None
+                regions, truncated = np.zeros(0, dtype=np.int64), False
+                mask = threshold_mask(full_map, selection.value)
+        results.append((selection, mask, regions, truncated, watch["select"]))
+    return results
+
+
+def run_explain_maps(
+    method: str,
+    model_name: str,
+    config: dict[str, Any],
+    manifest_path: str | Path,
+    shard: str,
+    labels_path: str | Path,
+    segments_path: str | Path,
+    maps_path: str | Path,
+    predictions_path: str | Path,
+    out_explanations: str | Path,
+    out_masks: str | Path,
+    out_timings: str | Path,
+) -> None:
+    """SeCAM, CAM or Grad-CAM from the cached maps (no model needed)."""
+    if method not in MAP_METHODS:
+        raise ValueError(f"method {method!r} is not one of {MAP_METHODS}")
+    rows = shard_rows(manifest_path, shard)
+    label_images = read_arrays(labels_path)
+    segmentation = read_table(segments_path, "segments").set_index("image_id")
+    maps = read_arrays(maps_path)
+    predictions = read_table(predictions_path, "predictions").set_index("image_id")
+    writer = _Writer(model_name, method, torch.__version__, torch.get_num_threads())
+    selections = selections_for(method, config)
+    device = torch.device("cpu")  # maps are tiny; the region mean is a scatter on the host
+
+    for row in rows.itertuples():
+        prediction = predictions.loc[row.image_id]
+        if method == "cam" and prediction["head_path"] != "cam":
+            print(f"{model_name}: CAM needs a GAP + linear head; skipped for {row.image_id}")
+            continue
+        key = "gradcam" if method == "gradcam" else "secam"
+        grid = torch.from_numpy(maps[f"{key}/{row.image_id}"])
+        forward = float(prediction["gradcam_seconds" if method == "gradcam" else "cam_seconds"])
+        watch = Stopwatch(device)
+        with watch.lap("upsample"):
+            full_map = upsample(grid, (row.height, row.width))
+        labels = label_images[row.image_id]
+        scores = None
+        if method == "secam":
+            with watch.lap("region"):
+                scores = region_means(full_map, torch.from_numpy(labels)).numpy()
+        results = _select_all(
+            selections, labels if scores is not None else None, scores, full_map, device
+        )
+        writer.add(
+            row.image_id,
+            int(prediction["target_index"]),
+            {"forward": forward, "upsample": watch["upsample"], "region": watch["region"]},
+            float(segmentation.loc[row.image_id, "seconds"]),
+            str(prediction["device"]),
+            results,
+            scores,
+            int(labels.max()) + 1 if method == "secam" else 0,
+        )
+    writer.write(out_explanations, out_masks, out_timings)
+
+
+def run_explain_lime(
+    model_name: str,
+    config: dict[str, Any],
+    manifest_path: str | Path,
+    shard: str,
+    labels_path: str | Path,
+    segments_path: str | Path,
+    predictions_path: str | Path,
+    out_explanations: str | Path,
+    out_masks: str | Path,
+    out_timings: str | Path,
+    threads: int = 1,
+) -> None:
+    """LIME (the ``lime`` package) on the cached superpixels, for the class already explained."""
+    rows = shard_rows(manifest_path, shard)
+    label_images = read_arrays(labels_path)
+    segmentation = read_table(segments_path, "segments").set_index("image_id")
+    predictions = read_table(predictions_path, "predictions").set_index("image_id")
+    model = load_configured_model(model_name, config, threads)
+    writer = _Writer(model_name, "lime", torch.__version__, torch.get_num_threads())
+    selections = selections_for("lime", config)
+    options = config["lime"]
+
+    def explain(image: np.ndarray, labels: np.ndarray, target: int, samples: int) -> np.ndarray:
+        return lime_region_scores(
+            model,
+            image,
+            labels,
+            target,
+            num_samples=samples,
+            seed=options["seed"],
+            batch_size=options.get("batch_size", 50),
+            kernel_width=options.get("kernel_width", 0.25),
+        )
+
+    if len(rows) and config["timing"]["warmup"]:
+        first = rows.iloc[0]
+        warm_samples = min(options["num_samples"], options.get("batch_size", 50))
+        explain(load_rgb(first.path), label_images[first.image_id], 0, warm_samples)
+
+    for row in rows.itertuples():
+        image, labels = load_rgb(row.path), label_images[row.image_id]
+        target = int(predictions.loc[row.image_id, "target_index"])
+        watch = Stopwatch(model.device)
+        with watch.lap("forward"):
+            scores = explain(image, labels, target, options["num_samples"])
+        results = _select_all(selections, labels, scores, None, model.device)
+        writer.add(
+            row.image_id,
+            target,
+            {"forward": watch["forward"], "upsample": 0.0, "region": 0.0},
+            float(segmentation.loc[row.image_id, "seconds"]),
+            model.device_name(),
+            results,
+            scores,
+            int(labels.max()) + 1,
+        )
+    writer.write(out_explanations, out_masks, out_timings)

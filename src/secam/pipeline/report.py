@@ -1,0 +1,55 @@
+"""Report: merge the shards, summarise, and draw the example grid."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from secam.artifacts import TABLES, check_columns, read_table, write_table, write_text
+from secam.provenance import provenance
+from secam.report.figures import ExampleCell, draw_examples
+from secam.report.tables import summarise, to_markdown
+
+
+def concat_tables(paths: Sequence[str | Path], table: str) -> pd.DataFrame:
+    frames = [read_table(p, table) for p in paths]
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in TABLES[table]})
+    merged = pd.concat(frames, ignore_index=True)
+    keys = [c for c in ("model", "method", "image_id", "selection") if c in merged.columns]
+    return check_columns(merged.sort_values(keys, kind="stable").reset_index(drop=True), table)
+
+
+def run_collect(
+    metrics: Sequence[str], timings: Sequence[str], out_metrics: str, out_timings: str
+) -> None:
+    write_table(concat_tables(metrics, "metrics"), out_metrics, "metrics")
+    write_table(concat_tables(timings, "timings"), out_timings, "timings")
+
+
+def run_summary(
+    metrics_path: str, config: dict[str, Any], out_csv: str, out_md: str, out_info: str
+) -> None:
+    summary = summarise(read_table(metrics_path, "metrics"))
+    write_text(out_csv, summary.to_csv(index=False, float_format="%.4f"))
+    write_text(out_md, to_markdown(summary))
+    write_text(out_info, json.dumps(provenance(config), indent=2, sort_keys=True) + "\n")
+
+
+def run_examples(
+    manifest_path: str,
+    explanations: Sequence[str],
+    masks: Sequence[str],
+    predictions: Sequence[str],
+    config: dict[str, Any],
+    out_png: str,
+) -> None:
+    manifest = read_table(manifest_path, "manifest")
+    image_ids = sorted(manifest["image_id"])[: config["report"]["example_images"]]
+    cells = ExampleCell.gather(manifest, image_ids, explanations, masks, predictions)
+    draw_examples(cells, manifest.set_index("image_id"), out_png)

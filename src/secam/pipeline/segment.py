@@ -1,0 +1,51 @@
+"""Segment: superpixels of every image of a shard, computed once and shared by all methods."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from secam.artifacts import write_arrays, write_table
+from secam.imaging import load_rgb
+from secam.pipeline.common import shard_rows
+from secam.segmentation import segment
+
+
+def run_segment(
+    manifest_path: str | Path,
+    shard: str,
+    params: dict[str, Any],
+    labels_path: str | Path,
+    table_path: str | Path,
+) -> None:
+    rows = shard_rows(manifest_path, shard)
+    arrays, records = {}, []
+    for row in rows.itertuples():
+        image = load_rgb(row.path)
+        start = time.perf_counter()
+        labels = segment(
+            image,
+            algorithm=params["algorithm"],
+            n_segments=params["n_segments"],
+            compactness=params["compactness"],
+            sigma=params.get("sigma", 0.0),
+        )
+        seconds = time.perf_counter() - start
+        arrays[row.image_id] = labels
+        records.append(
+            {
+                "image_id": row.image_id,
+                "algorithm": params["algorithm"],
+                "n_regions": int(labels.max()) + 1,
+                "seconds": seconds,
+            }
+        )
+    write_arrays(labels_path, arrays)
+    write_table(
+        pd.DataFrame(records, columns=["image_id", "algorithm", "n_regions", "seconds"]),
+        table_path,
+        "segments",
+    )

@@ -1,0 +1,29 @@
+"""What every workflow script does around its stage call: log to the rule's log file."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import traceback
+from collections.abc import Iterator
+from typing import Any
+
+
+@contextlib.contextmanager
+def logged(snakemake: Any) -> Iterator[None]:
+    """Send stdout and stderr of the stage to ``snakemake.log[0]``; log a failure, then raise."""
+    if not snakemake.log:
+        yield
+        return
+    with (
+        open(snakemake.log[0], "w") as log,
+        contextlib.redirect_stdout(log),
+        contextlib.redirect_stderr(log),
+    ):
+        try:
+            yield
+        except BaseException:
+            traceback.print_exc(file=log)
+            log.flush()
+            print(f"error: see {snakemake.log[0]}", file=sys.__stderr__)
+            raise

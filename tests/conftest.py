@@ -1,0 +1,53 @@
+"""Shared fixtures: the embedded model, the embedded sample, the shared ILSVRC sample."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from secam.imaging import load_rgb
+from secam.models import LoadedModel, load_model
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "data" / "sample"
+ILSVRC_ENV = "SECAM_ILSVRC_SAMPLE"
+ILSVRC_DEFAULT = REPO.parent / "shared" / "ilsvrc-val-sample"
+
+
+def ilsvrc_root() -> Path:
+    return Path(os.environ.get(ILSVRC_ENV, ILSVRC_DEFAULT))
+
+
+@pytest.fixture(scope="session")
+def ilsvrc_sample() -> Path:
+    """Root of the shared ILSVRC2012 validation sample (Kaggle layout), or skip."""
+    root = ilsvrc_root()
+    if not (root / "LOC_val_solution.csv").is_file():
+        pytest.skip(
+            f"shared ILSVRC sample not found at {root}: set {ILSVRC_ENV} to a folder with "
+            "LOC_val_solution.csv, LOC_synset_mapping.txt and ILSVRC/Data/CLS-LOC/val/"
+        )
+    return root
+
+
+@pytest.fixture(scope="session")
+def embedded_model() -> LoadedModel:
+    """EfficientNet-Lite0 with its real ImageNet weights, on the CPU."""
+    return load_model("efficientnet_lite0", device="cpu")
+
+
+def sample_image_path(image_id: str) -> Path:
+    return next((SAMPLE / "images").glob(f"{image_id}.*"))
+
+
+@pytest.fixture(scope="session")
+def chelsea() -> np.ndarray:
+    return load_rgb(sample_image_path("chelsea"))
+
+
+@pytest.fixture(scope="session")
+def coffee() -> np.ndarray:
+    return load_rgb(sample_image_path("coffee"))

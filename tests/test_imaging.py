@@ -1,0 +1,69 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from secam.imaging import ImageReadError, load_rgb, read_header
+
+from .conftest import sample_image_path
+
+
+def _save(tmp_path: Path, name: str, image: Image.Image, **kwargs) -> Path:
+    path = tmp_path / name
+    image.save(path, **kwargs)
+    return path
+
+
+def test_real_photograph_decodes_to_rgb_uint8():
+    image = load_rgb(sample_image_path("chelsea"))
+    assert image.shape == (300, 451, 3)
+    assert image.dtype == np.uint8
+
+
+def test_header_gives_size_without_decoding():
+    header = read_header(sample_image_path("coffee"))
+    assert (header.width, header.height) == (600, 400)
+
+
+@pytest.mark.parametrize("mode", ["L", "RGBA", "P", "CMYK"])
+def test_colour_modes_become_rgb(tmp_path, mode):
+    rgb = Image.fromarray(load_rgb(sample_image_path("chelsea")))
+    converted = rgb.convert(mode)
+    fmt = "JPEG" if mode in {"L", "CMYK"} else "PNG"
+    path = _save(tmp_path, f"image.{fmt.lower()}", converted, format=fmt)
+    image = load_rgb(path)
+    assert image.shape == (300, 451, 3)
+    assert image.dtype == np.uint8
+    # the picture survives the conversion: still correlated with the original luminance
+    grey = np.asarray(rgb.convert("L"), dtype=float).ravel()
+    assert np.corrcoef(grey, image.mean(axis=2).ravel())[0, 1] > 0.9
+
+
+def test_16_bit_greyscale_is_rescaled(tmp_path):
+    ramp = (np.arange(64 * 64, dtype=np.uint32).reshape(64, 64) * 16).astype(np.uint16)
+    path = _save(tmp_path, "deep.png", Image.fromarray(ramp))
+    image = load_rgb(path)
+    assert image.dtype == np.uint8
+    assert image[..., 0].max() == round(ramp.max() / 65535 * 255)
+    assert np.all(image[..., 0] == image[..., 2])
+
+
+def test_empty_and_truncated_files_are_refused(tmp_path):
+    empty = tmp_path / "empty.JPEG"
+    empty.write_bytes(b"")
+    with pytest.raises(ImageReadError, match="empty"):
+        load_rgb(empty)
+    data = sample_image_path("rocket").read_bytes()
+    truncated = tmp_path / "truncated.JPEG"
+    truncated.write_bytes(data[: len(data) // 3])
+    with pytest.raises(ImageReadError):
+        load_rgb(truncated)
+    missing = tmp_path / "missing.JPEG"
+    with pytest.raises(ImageReadError, match="not found"):
+        load_rgb(missing)
+
+
+def test_pixel_limit_guards_against_decompression_bombs():
+    with pytest.raises(ImageReadError, match="max_pixels"):
+        read_header(sample_image_path("coffee"), max_pixels=1000)

@@ -1,0 +1,131 @@
+"""End to end: the Snakemake workflow on the tiny .test configuration, in a temporary folder."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from PIL import Image
+
+from secam.artifacts import TABLES, read_arrays, read_table
+
+from .conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+
+def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(workdir),
+            "--cores",
+            "2",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory) -> Path:
+    workdir = tmp_path_factory.mktemp("run")
+    config = yaml.safe_load((REPO / ".test" / "config" / "config.yaml").read_text())
+    for key in ("annotations", "images"):
+        config["dataset"][key] = str(REPO / config["dataset"][key])
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    result = _snakemake(workdir, "--configfile", str(workdir / "config.yaml"))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return workdir / "results"
+
+
+def test_every_artifact_has_the_documented_columns(finished_run):
+    manifest = read_table(finished_run / "manifest.parquet", "manifest")
+    assert manifest["image_id"].tolist() == ["chelsea", "coffee"]
+    assert manifest["shard"].tolist() == ["shard00000", "shard00001"]  # shard_size 1
+    assert read_table(finished_run / "rejected.parquet", "rejected").empty
+    for shard in manifest["shard"]:
+        segments = read_table(finished_run / "segments" / f"{shard}.parquet", "segments")
+        predictions = read_table(
+            finished_run / "activations" / "efficientnet_lite0" / f"{shard}.parquet", "predictions"
+        )
+        assert (segments["n_regions"] > 1).all()
+        assert (predictions["head_path"] == "cam").all()
+        for method in ["secam", "cam", "gradcam", "lime"]:
+            read_table(
+                finished_run / "explanations" / "efficientnet_lite0" / method / f"{shard}.parquet",
+                "explanations",
+            )
+            read_table(
+                finished_run / "metrics" / "efficientnet_lite0" / method / f"{shard}.parquet",
+                "metrics",
+            )
+    metrics = read_table(finished_run / "metrics.parquet", "metrics")
+    timings = read_table(finished_run / "timings.parquet", "timings")
+    summary = pd.read_csv(finished_run / "tables" / "summary.csv")
+    assert list(summary.columns) == list(TABLES["summary"])
+    expected_rows = 2 * (6 + 3 + 3 + 3)  # secam 6 selections, cam 3, gradcam 3, lime 3
+    assert len(metrics) == expected_rows and len(summary) == 15
+    assert len(timings) == 2 * 4
+    assert (
+        metrics[["box_iou", "mask_iou", "ebpg", "area"]]
+        .apply(lambda c: c.between(0, 1).all())
+        .all()
+    )
+    assert (timings["total_seconds"] > 0).all()
+    assert (timings["segmentation_seconds"] > 0).all()
+
+
+def test_masks_match_their_rows(finished_run):
+    root = finished_run / "explanations" / "efficientnet_lite0" / "secam"
+    table = read_table(root / "shard00000.parquet", "explanations")
+    masks = read_arrays(root / "shard00000.npz")
+    labels = read_arrays(finished_run / "segments" / "shard00000.npz")["chelsea"]
+    for row in table.itertuples():
+        mask = masks[f"{row.image_id}/{row.selection}"]
+        assert mask.shape == (300, 451)
+        assert mask.mean() == pytest.approx(row.area)
+        assert np.array_equal(mask, np.isin(labels, row.selected_regions))
+        scores = np.asarray(row.region_scores)
+        assert len(scores) == row.n_regions == labels.max() + 1
+        assert scores[row.selected_regions[0]] == scores.max()
+    top = table.set_index("selection").loc[["top2", "top3", "top4"], "selected_regions"]
+    assert [len(r) for r in top] == [2, 3, 4]
+
+
+def test_report_outputs(finished_run):
+    markdown = (finished_run / "tables" / "summary.md").read_text()
+    assert "| efficientnet_lite0 | secam | top3 |" in markdown
+    info = json.loads((finished_run / "run_info.json").read_text())
+    assert info["packages"]["torch"] != "not installed"
+    assert info["config"]["lime"]["num_samples"] == 50
+    with Image.open(finished_run / "figures" / "examples.png") as figure:
+        width, height = figure.size
+    assert width > 300 and height > 1000  # 15 rows of explanations
+
+
+def test_logs_per_rule(finished_run):
+    logs = sorted(
+        p.relative_to(finished_run / "logs").as_posix()
+        for p in (finished_run / "logs").rglob("*.log")
+    )
+    assert "stage.log" in logs and "summary.log" in logs
+    assert "explain/efficientnet_lite0/lime/shard00001.log" in logs
+
+
+def test_rerun_has_nothing_to_do(finished_run):
+    workdir = finished_run.parent
+    result = _snakemake(workdir, "--configfile", str(workdir / "config.yaml"), "-n")
+    assert result.returncode == 0
+    assert "Nothing to be done" in result.stdout + result.stderr

@@ -1,0 +1,15 @@
+rule activate:
+    input:
+        manifest=f"{RESULTS}/manifest.parquet",
+    output:
+        maps=f"{RESULTS}/activations/{{model}}/{{shard}}.npz",
+        predictions=f"{RESULTS}/activations/{{model}}/{{shard}}.parquet",
+    params:
+        config=config,
+    conda:
+        "../../environment.yml"
+    log:
+        f"{RESULTS}/logs/activate/{{model}}/{{shard}}.log",
+    threads: 2
+    script:
+        "../scripts/activate.py"

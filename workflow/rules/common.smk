@@ -1,0 +1,75 @@
+import pandas as pd
+
+from secam.config import ConfigError, validate_config
+
+
+try:
+    _validated = validate_config(dict(config))
+except ConfigError as error:
+    raise WorkflowError(str(error)) from None
+config.clear()
+config.update(_validated)
+
+RESULTS = config["results"]
+MODELS = config["models"]
+METHODS = config["methods"]
+
+
+wildcard_constraints:
+    shard=r"shard\d+",
+    model=r"[A-Za-z0-9_]+",
+
+
+def shards():
+    """Shards of the staged manifest (known once the stage checkpoint has run)."""
+    manifest = checkpoints.stage.get().output.manifest
+    return sorted(pd.read_parquet(manifest, columns=["shard"])["shard"].unique())
+
+
+def per_shard(pattern, **wildcards):
+    return lambda _: expand(pattern, shard=shards(), **wildcards)
+
+
+def all_metrics(_):
+    return expand(
+        f"{RESULTS}/metrics/{{model}}/{{method}}/{{shard}}.parquet",
+        model=MODELS,
+        method=METHODS,
+        shard=shards(),
+    )
+
+
+def all_timings(_):
+    return expand(
+        f"{RESULTS}/timings/{{model}}/{{method}}/{{shard}}.parquet",
+        model=MODELS,
+        method=METHODS,
+        shard=shards(),
+    )
+
+
+def all_explanations(kind):
+    suffix = "parquet" if kind == "table" else "npz"
+    return lambda _: expand(
+        f"{RESULTS}/explanations/{{model}}/{{method}}/{{shard}}.{suffix}",
+        model=MODELS,
+        method=METHODS,
+        shard=shards(),
+    )
+
+
+def all_predictions(_):
+    return expand(
+        f"{RESULTS}/activations/{{model}}/{{shard}}.parquet", model=MODELS, shard=shards()
+    )
+
+
+def summary_outputs():
+    return [
+        f"{RESULTS}/metrics.parquet",
+        f"{RESULTS}/timings.parquet",
+        f"{RESULTS}/tables/summary.csv",
+        f"{RESULTS}/tables/summary.md",
+        f"{RESULTS}/run_info.json",
+        f"{RESULTS}/figures/examples.png",
+    ]

@@ -1,0 +1,15 @@
+rule evaluate:
+    input:
+        manifest=f"{RESULTS}/manifest.parquet",
+        predictions=f"{RESULTS}/activations/{{model}}/{{shard}}.parquet",
+        explanations=f"{RESULTS}/explanations/{{model}}/{{method}}/{{shard}}.parquet",
+        masks=f"{RESULTS}/explanations/{{model}}/{{method}}/{{shard}}.npz",
+    output:
+        metrics=f"{RESULTS}/metrics/{{model}}/{{method}}/{{shard}}.parquet",
+    conda:
+        "../../environment.yml"
+    log:
+        f"{RESULTS}/logs/evaluate/{{model}}/{{method}}/{{shard}}.log",
+    threads: 1
+    script:
+        "../scripts/evaluate.py"

@@ -1,0 +1,45 @@
+rule explain_maps:
+    # SeCAM, CAM and Grad-CAM: cached maps + cached superpixels, no model needed.
+    input:
+        manifest=f"{RESULTS}/manifest.parquet",
+        labels=f"{RESULTS}/segments/{{shard}}.npz",
+        segments=f"{RESULTS}/segments/{{shard}}.parquet",
+        maps=f"{RESULTS}/activations/{{model}}/{{shard}}.npz",
+        predictions=f"{RESULTS}/activations/{{model}}/{{shard}}.parquet",
+    output:
+        explanations=f"{RESULTS}/explanations/{{model}}/{{method}}/{{shard}}.parquet",
+        masks=f"{RESULTS}/explanations/{{model}}/{{method}}/{{shard}}.npz",
+        timings=f"{RESULTS}/timings/{{model}}/{{method}}/{{shard}}.parquet",
+    wildcard_constraints:
+        method="secam|cam|gradcam",
+    params:
+        config=config,
+    conda:
+        "../../environment.yml"
+    log:
+        f"{RESULTS}/logs/explain/{{model}}/{{method}}/{{shard}}.log",
+    threads: 1
+    script:
+        "../scripts/explain_maps.py"
+
+
+rule explain_lime:
+    # LIME runs the model on num_samples perturbed copies of each image.
+    input:
+        manifest=f"{RESULTS}/manifest.parquet",
+        labels=f"{RESULTS}/segments/{{shard}}.npz",
+        segments=f"{RESULTS}/segments/{{shard}}.parquet",
+        predictions=f"{RESULTS}/activations/{{model}}/{{shard}}.parquet",
+    output:
+        explanations=f"{RESULTS}/explanations/{{model}}/lime/{{shard}}.parquet",
+        masks=f"{RESULTS}/explanations/{{model}}/lime/{{shard}}.npz",
+        timings=f"{RESULTS}/timings/{{model}}/lime/{{shard}}.parquet",
+    params:
+        config=config,
+    conda:
+        "../../environment.yml"
+    log:
+        f"{RESULTS}/logs/explain/{{model}}/lime/{{shard}}.log",
+    threads: 2
+    script:
+        "../scripts/explain_lime.py"

@@ -1,0 +1,56 @@
+rule collect:
+    input:
+        metrics=all_metrics,
+        timings=all_timings,
+    output:
+        metrics=f"{RESULTS}/metrics.parquet",
+        timings=f"{RESULTS}/timings.parquet",
+    conda:
+        "../../environment.yml"
+    log:
+        f"{RESULTS}/logs/collect.log",
+    script:
+        "../scripts/collect.py"
+
+
+rule summary:
+    input:
+        metrics=f"{RESULTS}/metrics.parquet",
+    output:
+        csv=report(
+            f"{RESULTS}/tables/summary.csv",
+            caption="../report/summary.rst",
+            category="Tables",
+        ),
+        md=f"{RESULTS}/tables/summary.md",
+        info=f"{RESULTS}/run_info.json",
+    params:
+        config=config,
+    conda:
+        "../../environment.yml"
+    log:
+        f"{RESULTS}/logs/summary.log",
+    script:
+        "../scripts/summary.py"
+
+
+rule examples:
+    input:
+        manifest=f"{RESULTS}/manifest.parquet",
+        explanations=all_explanations("table"),
+        masks=all_explanations("masks"),
+        predictions=all_predictions,
+    output:
+        report(
+            f"{RESULTS}/figures/examples.png",
+            caption="../report/examples.rst",
+            category="Figures",
+        ),
+    params:
+        config=config,
+    conda:
+        "../../environment.yml"
+    log:
+        f"{RESULTS}/logs/examples.log",
+    script:
+        "../scripts/examples.py"

@@ -1,0 +1,15 @@
+rule segment:
+    input:
+        manifest=f"{RESULTS}/manifest.parquet",
+    output:
+        labels=f"{RESULTS}/segments/{{shard}}.npz",
+        table=f"{RESULTS}/segments/{{shard}}.parquet",
+    params:
+        segmentation=config["segmentation"],
+    conda:
+        "../../environment.yml"
+    log:
+        f"{RESULTS}/logs/segment/{{shard}}.log",
+    threads: 1
+    script:
+        "../scripts/segment.py"

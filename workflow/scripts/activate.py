@@ -1,0 +1,13 @@
+from secam.pipeline.activate import run_activate
+from secam.pipeline.snakemake_io import logged
+
+with logged(snakemake):
+    run_activate(
+        snakemake.input.manifest,
+        snakemake.wildcards.shard,
+        snakemake.wildcards.model,
+        snakemake.params.config,
+        snakemake.output.maps,
+        snakemake.output.predictions,
+        threads=snakemake.threads,
+    )

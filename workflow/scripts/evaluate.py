@@ -1,0 +1,12 @@
+from secam.pipeline.evaluate import run_evaluate
+from secam.pipeline.snakemake_io import logged
+
+with logged(snakemake):
+    run_evaluate(
+        snakemake.input.manifest,
+        snakemake.wildcards.shard,
+        snakemake.input.predictions,
+        snakemake.input.explanations,
+        snakemake.input.masks,
+        snakemake.output.metrics,
+    )

@@ -1,0 +1,11 @@
+from secam.pipeline.segment import run_segment
+from secam.pipeline.snakemake_io import logged
+
+with logged(snakemake):
+    run_segment(
+        snakemake.input.manifest,
+        snakemake.wildcards.shard,
+        snakemake.params.segmentation,
+        snakemake.output.labels,
+        snakemake.output.table,
+    )

@@ -1,0 +1,11 @@
+from secam.pipeline.report import run_summary
+from secam.pipeline.snakemake_io import logged
+
+with logged(snakemake):
+    run_summary(
+        snakemake.input.metrics,
+        snakemake.params.config,
+        snakemake.output.csv,
+        snakemake.output.md,
+        snakemake.output.info,
+    )
