@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from secam.artifacts import file_sha256
 from secam.classes import imagenet_classes
 from secam.imaging import load_rgb
 from secam.models import Preprocessing, WeightsUnavailableError, efficientnet_lite, load_model
@@ -12,9 +13,7 @@ COFFEE_WNIDS = {"n07920052", "n07930864", "n03063599"}  # espresso, cup, coffee 
 
 
 def test_embedded_weights_are_verified(embedded_model):
-    assert efficientnet_lite.file_sha256(efficientnet_lite.weights_file()) == (
-        efficientnet_lite.WEIGHTS_SHA256
-    )
+    assert file_sha256(efficientnet_lite.weights_file()) == (efficientnet_lite.WEIGHTS_SHA256)
     assert embedded_model.weights.endswith(efficientnet_lite.WEIGHTS_SHA256)
     assert not embedded_model.module.training
 

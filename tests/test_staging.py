@@ -61,6 +61,9 @@ def test_bad_items_become_rejected_rows_and_good_ones_stay(tmp_path):
     for name in ["good", "inverted", "unknown", "orphan"]:
         Image.fromarray(good).save(images / f"{name}.JPEG")
     (images / "empty.JPEG").write_bytes(b"")
+    jpeg = (images / "good.JPEG").read_bytes()
+    (images / "truncated.JPEG").write_bytes(jpeg[: len(jpeg) // 3])
+    Image.fromarray(good).save(images / "png_inside.JPEG", format="PNG")
     csv = tmp_path / "LOC_val_solution.csv"
     csv.write_text(
         "ImageId,PredictionString\n"
@@ -69,15 +72,27 @@ def test_bad_items_become_rejected_rows_and_good_ones_stay(tmp_path):
         "unknown,n99999999 10 10 100 100 \n"
         "empty,n02123045 10 10 100 100 \n"
         "missing,n02123045 10 10 100 100 \n"
+        "truncated,n02123045 10 10 100 100 \n"
+        "png_inside,n02123045 10 10 100 100 \n"
         "good,n02123045 0 0 5 5 \n"
     )
     result = stage_dataset(csv, images)
-    assert result.manifest["image_id"].tolist() == ["good"]
+    assert result.manifest["image_id"].tolist() == ["good", "png_inside"]
+    assert "PNG image despite its .JPEG name" in result.manifest.iloc[1]["notes"]
     good_row = result.manifest.iloc[0]
     assert [list(b) for b in good_row["boxes"]] == [[10, 10, 400, 290]]
     assert "outside the image" in good_row["notes"]
     reasons = dict(zip(result.rejected["image_id"], result.rejected["reason"], strict=False))
-    assert set(reasons) == {"good", "inverted", "unknown", "empty", "missing", "orphan"}
+    assert set(reasons) == {
+        "good",
+        "inverted",
+        "unknown",
+        "empty",
+        "missing",
+        "orphan",
+        "truncated",
+    }
+    assert "cannot decode" in reasons["truncated"]
     assert "duplicated" in reasons["good"]
     assert "inverted" in reasons["inverted"]
     assert "unknown wnid" in reasons["unknown"]

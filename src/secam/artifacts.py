@@ -8,6 +8,7 @@ temporary file and a rename, so an artifact is either complete or absent.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -113,6 +114,15 @@ TABLES: dict[str, dict[str, str]] = {
         "median_seconds": "median time per explanation (s)",
     },
 }
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def check_columns(frame: pd.DataFrame, table: str) -> pd.DataFrame:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,11 +9,12 @@ from pathlib import Path
 import pandas as pd
 
 from secam.annotations import Box, read_loc_solution
-from secam.artifacts import TABLES, check_columns
+from secam.artifacts import TABLES, check_columns, file_sha256
 from secam.classes import ClassList, load_class_list
-from secam.imaging import ImageReadError, read_header
+from secam.imaging import ImageReadError, load_rgb, read_header
 
 IMAGE_SUFFIXES = (".jpeg", ".jpg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+SUFFIX_FORMATS = {".jpeg": {"JPEG", "MPO"}, ".jpg": {"JPEG", "MPO"}, ".png": {"PNG"}}
 
 
 @dataclass
@@ -35,14 +35,6 @@ def _index_images(folder: Path) -> dict[str, Path]:
         if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
             found.setdefault(path.stem, path)
     return found
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def clean_boxes(boxes: Sequence[Box], width: int, height: int) -> tuple[list[Box], list[str]]:
@@ -142,6 +134,8 @@ def stage_dataset(
             continue
         try:
             header = read_header(path, max_pixels)
+            # A full decode here catches truncated files before any job depends on them.
+            load_rgb(path, max_pixels)
         except ImageReadError as error:
             refuse(str(error))
             continue
@@ -156,6 +150,9 @@ def stage_dataset(
         if not boxes:
             refuse("no box left after validation: " + "; ".join(box_notes))
             continue
+        expected_formats = SUFFIX_FORMATS.get(path.suffix.lower())
+        if expected_formats and header.format not in expected_formats:
+            notes.append(f"file holds a {header.format} image despite its {path.suffix} name")
         if header.mode != "RGB":
             notes.append(f"{header.mode} image converted to RGB")
         rows.append(
@@ -169,7 +166,7 @@ def stage_dataset(
                 "height": header.height,
                 "boxes": [b.as_list() for b in boxes],
                 "n_boxes": len(boxes),
-                "sha256": _sha256(path),
+                "sha256": file_sha256(path),
                 "shard": shard_name(len(rows) // shard_size),
                 "notes": "; ".join(notes),
             }

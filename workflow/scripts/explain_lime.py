@@ -1,17 +1,11 @@
 from secam.pipeline.explain import run_explain_lime
-from secam.pipeline.snakemake_io import logged
+from secam.pipeline.snakemake_io import explanation_outputs, logged, shard_inputs
 
 with logged(snakemake):
     run_explain_lime(
         snakemake.wildcards.model,
         snakemake.params.config,
-        snakemake.input.manifest,
-        snakemake.wildcards.shard,
-        snakemake.input.labels,
-        snakemake.input.segments,
-        snakemake.input.predictions,
-        snakemake.output.explanations,
-        snakemake.output.masks,
-        snakemake.output.timings,
+        shard_inputs(snakemake),
+        explanation_outputs(snakemake),
         threads=snakemake.threads,
     )

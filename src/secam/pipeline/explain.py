@@ -9,6 +9,7 @@ selection), the explanation masks (NPZ, key ``<image_id>/<selection>``) and a ti
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,33 @@ from secam.selection import (
 from secam.timing import Stopwatch
 
 MAP_METHODS = ("secam", "cam", "gradcam")
+
+
+@dataclass(frozen=True)
+class ShardInputs:
+    """The cached artifacts of one shard that every method reads."""
+
+    manifest: str | Path
+    shard: str
+    labels: str | Path
+    segments: str | Path
+    predictions: str | Path
+
+    def load(self) -> tuple[pd.DataFrame, dict[str, np.ndarray], pd.DataFrame, pd.DataFrame]:
+        """(manifest rows, label images by id, segments table, predictions table)."""
+        return (
+            shard_rows(self.manifest, self.shard),
+            read_arrays(self.labels),
+            read_table(self.segments, "segments").set_index("image_id"),
+            read_table(self.predictions, "predictions").set_index("image_id"),
+        )
+
+
+@dataclass(frozen=True)
+class ExplanationOutputs:
+    explanations: str | Path
+    masks: str | Path
+    timings: str | Path
 
 
 def selections_for(method: str, config: dict[str, Any]) -> list[Selection]:
@@ -102,14 +130,16 @@ class _Writer:
             }
         )
 
-    def write(self, explanations: Path | str, masks: Path | str, timings: Path | str) -> None:
-        write_arrays(masks, self.masks)
+    def write(self, outputs: ExplanationOutputs) -> None:
+        write_arrays(outputs.masks, self.masks)
         write_table(
             pd.DataFrame(self.rows, columns=list(TABLES["explanations"])),
-            explanations,
+            outputs.explanations,
             "explanations",
         )
-        write_table(pd.DataFrame(self.timings, columns=list(TABLES["timings"])), timings, "timings")
+        write_table(
+            pd.DataFrame(self.timings, columns=list(TABLES["timings"])), outputs.timings, "timings"
+        )
 
 
 def _select_all(
@@ -138,24 +168,15 @@ def run_explain_maps(
     method: str,
     model_name: str,
     config: dict[str, Any],
-    manifest_path: str | Path,
-    shard: str,
-    labels_path: str | Path,
-    segments_path: str | Path,
+    inputs: ShardInputs,
     maps_path: str | Path,
-    predictions_path: str | Path,
-    out_explanations: str | Path,
-    out_masks: str | Path,
-    out_timings: str | Path,
+    outputs: ExplanationOutputs,
 ) -> None:
     """SeCAM, CAM or Grad-CAM from the cached maps (no model needed)."""
     if method not in MAP_METHODS:
         raise ValueError(f"method {method!r} is not one of {MAP_METHODS}")
-    rows = shard_rows(manifest_path, shard)
-    label_images = read_arrays(labels_path)
-    segmentation = read_table(segments_path, "segments").set_index("image_id")
+    rows, label_images, segmentation, predictions = inputs.load()
     maps = read_arrays(maps_path)
-    predictions = read_table(predictions_path, "predictions").set_index("image_id")
     writer = _Writer(model_name, method, torch.__version__, torch.get_num_threads())
     selections = selections_for(method, config)
     device = torch.device("cpu")  # maps are tiny; the region mean is a scatter on the host
@@ -189,27 +210,18 @@ def run_explain_maps(
             scores,
             int(labels.max()) + 1 if method == "secam" else 0,
         )
-    writer.write(out_explanations, out_masks, out_timings)
+    writer.write(outputs)
 
 
 def run_explain_lime(
     model_name: str,
     config: dict[str, Any],
-    manifest_path: str | Path,
-    shard: str,
-    labels_path: str | Path,
-    segments_path: str | Path,
-    predictions_path: str | Path,
-    out_explanations: str | Path,
-    out_masks: str | Path,
-    out_timings: str | Path,
+    inputs: ShardInputs,
+    outputs: ExplanationOutputs,
     threads: int = 1,
 ) -> None:
     """LIME (the ``lime`` package) on the cached superpixels, for the class already explained."""
-    rows = shard_rows(manifest_path, shard)
-    label_images = read_arrays(labels_path)
-    segmentation = read_table(segments_path, "segments").set_index("image_id")
-    predictions = read_table(predictions_path, "predictions").set_index("image_id")
+    rows, label_images, segmentation, predictions = inputs.load()
     model = load_configured_model(model_name, config, threads)
     writer = _Writer(model_name, "lime", torch.__version__, torch.get_num_threads())
     selections = selections_for("lime", config)
@@ -249,4 +261,4 @@ def run_explain_lime(
             scores,
             int(labels.max()) + 1,
         )
-    writer.write(out_explanations, out_masks, out_timings)
+    writer.write(outputs)

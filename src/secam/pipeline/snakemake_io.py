@@ -8,6 +8,8 @@ import traceback
 from collections.abc import Iterator
 from typing import Any
 
+from secam.pipeline.explain import ExplanationOutputs, ShardInputs
+
 
 @contextlib.contextmanager
 def logged(snakemake: Any) -> Iterator[None]:
@@ -27,3 +29,22 @@ def logged(snakemake: Any) -> Iterator[None]:
             log.flush()
             print(f"error: see {snakemake.log[0]}", file=sys.__stderr__)
             raise
+
+
+def shard_inputs(snakemake: Any) -> ShardInputs:
+    """The shared inputs of the explain rules, by their names in the rule."""
+    return ShardInputs(
+        manifest=snakemake.input.manifest,
+        shard=snakemake.wildcards.shard,
+        labels=snakemake.input.labels,
+        segments=snakemake.input.segments,
+        predictions=snakemake.input.predictions,
+    )
+
+
+def explanation_outputs(snakemake: Any) -> ExplanationOutputs:
+    return ExplanationOutputs(
+        explanations=snakemake.output.explanations,
+        masks=snakemake.output.masks,
+        timings=snakemake.output.timings,
+    )
