@@ -85,6 +85,9 @@ def test_top1_accuracy_on_real_ilsvrc_images(embedded_model, ilsvrc_sample):
         ("resnet50", "layer4", "cam", (7, 7)),
         ("inception_v3", "Mixed_7c", "cam", (8, 8)),
         ("vgg16", "features.29", "gradient", (14, 14)),
+        # any other torchvision classifier by name: a GAP + linear head and a two-layer head
+        ("resnet18", "layer4", "cam", (7, 7)),
+        ("mobilenet_v3_small", "features", "gradient", (7, 7)),
     ],
 )
 def test_torchvision_heads_are_detected(name, layer, path, grid):

@@ -15,6 +15,8 @@ from secam.artifacts import TABLES, read_arrays, read_table
 
 from .conftest import REPO
 
+METHODS = ["secam", "cam", "gradcam", "lime", "gradcampp", "secam_layercam"]
+
 pytestmark = pytest.mark.slow
 
 
@@ -60,9 +62,16 @@ def test_every_artifact_has_the_documented_columns(finished_run):
         predictions = read_table(
             finished_run / "activations" / "efficientnet_lite0" / f"{shard}.parquet", "predictions"
         )
+        map_timings = read_table(
+            finished_run / "activations" / "efficientnet_lite0" / f"{shard}.map_timings.parquet",
+            "map_timings",
+        )
         assert (segments["n_regions"] > 1).all()
         assert (predictions["head_path"] == "cam").all()
-        for method in ["secam", "cam", "gradcam", "lime"]:
+        # secam and cam share the CAM map; layercam feeds SeCAM; lime needs none
+        assert sorted(map_timings["source"]) == ["cam", "gradcam", "gradcampp", "layercam"]
+        assert (map_timings["seconds"] > 0).all()
+        for method in METHODS:
             read_table(
                 finished_run / "explanations" / "efficientnet_lite0" / method / f"{shard}.parquet",
                 "explanations",
@@ -75,9 +84,10 @@ def test_every_artifact_has_the_documented_columns(finished_run):
     timings = read_table(finished_run / "timings.parquet", "timings")
     summary = pd.read_csv(finished_run / "tables" / "summary.csv")
     assert list(summary.columns) == list(TABLES["summary"])
-    expected_rows = 2 * (6 + 3 + 3 + 3)  # secam 6 selections, cam 3, gradcam 3, lime 3
-    assert len(metrics) == expected_rows and len(summary) == 15
-    assert len(timings) == 2 * 4
+    # SeCAM (either map): 6 selections; heatmaps: 3 thresholds; LIME: 3 top-k
+    per_image = 6 + 3 + 3 + 3 + 3 + 6
+    assert len(metrics) == 2 * per_image and len(summary) == per_image
+    assert len(timings) == 2 * len(METHODS)
     assert (
         metrics[["box_iou", "mask_iou", "ebpg", "area"]]
         .apply(lambda c: c.between(0, 1).all())
@@ -112,7 +122,7 @@ def test_report_outputs(finished_run):
     assert info["config"]["lime"]["num_samples"] == 50
     with Image.open(finished_run / "figures" / "examples.png") as figure:
         width, height = figure.size
-    assert width > 300 and height > 1000  # 15 rows of explanations
+    assert width > 300 and height > 1500  # 24 rows of explanations
 
 
 def test_logs_per_rule(finished_run):

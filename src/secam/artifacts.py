@@ -54,14 +54,18 @@ TABLES: dict[str, dict[str, str]] = {
         "target_label": "class explained (label)",
         "top5_indices": "the five most probable classes, most probable first",
         "top5_probs": "their softmax probabilities",
-        "cam_seconds": "preprocessing + forward + class activation map (s)",
-        "gradcam_seconds": "preprocessing + forward + backward + Grad-CAM map (s)",
         "device": "device name the model ran on",
+    },
+    "map_timings": {
+        "image_id": "image identifier",
+        "model": "model name",
+        "source": "activation map: cam, gradient, gradcam, gradcampp, layercam or scorecam",
+        "seconds": "preprocessing + forward (+ backward) + the map on the feature grid (s)",
     },
     "explanations": {
         "image_id": "image identifier",
         "model": "model name",
-        "method": "secam, cam, gradcam or lime",
+        "method": "method name (see README 'Methods')",
         "selection": "top2/top3/top4 (k highest regions) or thr80/thr70/thr60 (at least that "
         "share of the maximum score)",
         "target_index": "class explained (index)",
@@ -77,8 +81,8 @@ TABLES: dict[str, dict[str, str]] = {
         "model": "model name",
         "method": "method",
         "total_seconds": "time of one explanation (s): the sum of the components below",
-        "forward_seconds": "preprocessing + forward (+ backward for Grad-CAM) + map on the "
-        "feature grid (s); for LIME: all perturbed forward passes and the surrogate fit",
+        "forward_seconds": "preprocessing + forward (+ backward) + map on the feature grid (s); "
+        "for LIME: all perturbed forward passes and the surrogate fit",
         "upsample_seconds": "bilinear upsampling of the map to the image resolution (s)",
         "region_seconds": "region mean (SeCAM) or nothing (s)",
         "select_seconds": "turning scores into a mask (s)",

@@ -4,6 +4,7 @@ rule activate:
     output:
         maps=f"{RESULTS}/activations/{{model}}/{{shard}}.npz",
         predictions=f"{RESULTS}/activations/{{model}}/{{shard}}.parquet",
+        map_timings=f"{RESULTS}/activations/{{model}}/{{shard}}.map_timings.parquet",
     params:
         config=config,
     conda:

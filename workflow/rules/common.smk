@@ -1,6 +1,7 @@
 import pandas as pd
 
 from secam.config import ConfigError, validate_config
+from secam.methods import METHODS as METHOD_SPECS
 
 
 try:
@@ -13,6 +14,7 @@ config.update(_validated)
 RESULTS = config["results"]
 MODELS = config["models"]
 METHODS = config["methods"]
+MAP_METHOD_PATTERN = "|".join(m for m, spec in METHOD_SPECS.items() if spec.kind != "lime")
 
 
 wildcard_constraints:

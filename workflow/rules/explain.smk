@@ -1,17 +1,18 @@
 rule explain_maps:
-    # SeCAM, CAM and Grad-CAM: cached maps + cached superpixels, no model needed.
+    # SeCAM (over any map) and the heatmap methods: cached maps + superpixels, no model needed.
     input:
         manifest=f"{RESULTS}/manifest.parquet",
         labels=f"{RESULTS}/segments/{{shard}}.npz",
         segments=f"{RESULTS}/segments/{{shard}}.parquet",
         maps=f"{RESULTS}/activations/{{model}}/{{shard}}.npz",
+        map_timings=f"{RESULTS}/activations/{{model}}/{{shard}}.map_timings.parquet",
         predictions=f"{RESULTS}/activations/{{model}}/{{shard}}.parquet",
     output:
         explanations=f"{RESULTS}/explanations/{{model}}/{{method}}/{{shard}}.parquet",
         masks=f"{RESULTS}/explanations/{{model}}/{{method}}/{{shard}}.npz",
         timings=f"{RESULTS}/timings/{{model}}/{{method}}/{{shard}}.parquet",
     wildcard_constraints:
-        method="secam|cam|gradcam",
+        method=MAP_METHOD_PATTERN,
     params:
         config=config,
     conda:

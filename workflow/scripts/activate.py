@@ -9,5 +9,6 @@ with logged(snakemake):
         snakemake.params.config,
         snakemake.output.maps,
         snakemake.output.predictions,
+        snakemake.output.map_timings,
         threads=snakemake.threads,
     )

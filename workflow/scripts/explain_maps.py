@@ -8,5 +8,6 @@ with logged(snakemake):
         snakemake.params.config,
         shard_inputs(snakemake),
         snakemake.input.maps,
+        snakemake.input.map_timings,
         explanation_outputs(snakemake),
     )

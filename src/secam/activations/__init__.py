@@ -1,13 +1,28 @@
 """Block 1 of SeCAM and its baselines: class activation maps on the feature grid."""
 
 from secam.activations.base import ActivationMaps, ClassActivationMapper
-from secam.activations.methods import CAM, GradCAM, GradientCAM, secam_source_for
+from secam.activations.methods import (
+    CAM,
+    SOURCES,
+    GradCAM,
+    GradCAMPlusPlus,
+    GradientCAM,
+    LayerCAM,
+    ScoreCAM,
+    make_mapper,
+    secam_source_for,
+)
 
 __all__ = [
     "CAM",
+    "SOURCES",
     "ActivationMaps",
     "ClassActivationMapper",
     "GradCAM",
+    "GradCAMPlusPlus",
     "GradientCAM",
+    "LayerCAM",
+    "ScoreCAM",
+    "make_mapper",
     "secam_source_for",
 ]

@@ -25,8 +25,8 @@ class ActivationMaps:
 class ClassActivationMapper(ABC):
     """Forward (and, where needed, backward) through a model, capturing the target layer.
 
-    The forward hook exists only inside :meth:`_capture`, which removes it and restores the
-    model's train/eval state even when the computation raises.
+    The forward hook exists only inside :meth:`_capture`, which removes it even when the
+    computation raises; :meth:`_eval_mode` likewise restores the model's train/eval state.
     """
 
     needs_gradients: bool = False
@@ -36,42 +36,51 @@ class ClassActivationMapper(ABC):
         self._layer: nn.Module = dict(model.module.named_modules())[model.target_layer]
 
     @contextmanager
+    def _eval_mode(self) -> Iterator[None]:
+        network = self.model.module
+        was_training = network.training
+        network.eval()
+        try:
+            yield
+        finally:
+            network.train(was_training)
+
+    @contextmanager
     def _capture(self) -> Iterator[list[torch.Tensor]]:
+        """The target layer's outputs while the block runs; the hook is removed on exit."""
         captured: list[torch.Tensor] = []
 
         def hook(module: nn.Module, args: object, output: torch.Tensor) -> None:
             captured.append(output)
 
-        network = self.model.module
-        was_training = network.training
-        network.eval()
         handle = self._layer.register_forward_hook(hook)
         try:
             yield captured
         finally:
             handle.remove()
-            network.train(was_training)
 
     def __call__(
         self, inputs: torch.Tensor, targets: Sequence[int] | torch.Tensor | None = None
     ) -> ActivationMaps:
         """Maps for ``inputs`` (N, 3, H, W); ``targets`` None explains each top-1 class."""
-        with self._capture() as captured, torch.set_grad_enabled(self.needs_gradients):
-            logits = self.model.module(inputs)
-            if not captured:
-                raise RuntimeError(f"target layer {self.model.target_layer!r} was not called")
-            activations = captured[-1]
-            if targets is None:
-                chosen = logits.argmax(dim=1)
-            else:
-                chosen = torch.as_tensor(targets, device=logits.device, dtype=torch.long)
-            gradients = None
-            if self.needs_gradients:
-                # Samples are independent in eval mode, so the gradient of the sum of each
-                # sample's target logit gives every sample its own gradient in one backward.
-                selected = logits.gather(1, chosen[:, None]).sum()
-                (gradients,) = torch.autograd.grad(selected, activations)
-            maps = self.compute_maps(activations.detach(), gradients, chosen)
+        with self._eval_mode():
+            with self._capture() as captured, torch.set_grad_enabled(self.needs_gradients):
+                logits = self.model.module(inputs)
+                if not captured:
+                    raise RuntimeError(f"target layer {self.model.target_layer!r} was not called")
+                activations = captured[-1]
+                if targets is None:
+                    chosen = logits.argmax(dim=1)
+                else:
+                    chosen = torch.as_tensor(targets, device=logits.device, dtype=torch.long)
+                gradients = None
+                if self.needs_gradients:
+                    # Samples are independent in eval mode, so the gradient of the sum of each
+                    # sample's target logit gives every sample its own gradient in one backward.
+                    selected = logits.gather(1, chosen[:, None]).sum()
+                    (gradients,) = torch.autograd.grad(selected, activations)
+            with torch.no_grad():
+                maps = self.compute_maps(activations.detach(), gradients, chosen, inputs)
         return ActivationMaps(maps.detach().float(), logits.detach(), chosen)
 
     @abstractmethod
@@ -80,5 +89,6 @@ class ClassActivationMapper(ABC):
         activations: torch.Tensor,
         gradients: torch.Tensor | None,
         targets: torch.Tensor,
+        inputs: torch.Tensor,
     ) -> torch.Tensor:
-        """(N, K, h, w) activations [+ gradients] -> (N, h, w) maps."""
+        """(N, K, h, w) activations [+ gradients] -> (N, h, w) maps (no hook is active)."""

@@ -1,6 +1,6 @@
 """Explain: region scores and masks per method, model and shard.
 
-SeCAM, CAM and Grad-CAM reuse the cached maps of the activate stage; LIME runs the model itself.
+SeCAM and the heatmap methods reuse the cached maps of the activate stage; LIME runs the model.
 Every method writes the same three artifacts: an explanations table (one row per image and
 selection), the explanation masks (NPZ, key ``<image_id>/<selection>``) and a timings table
 (one row per image).
@@ -20,6 +20,7 @@ import torch
 from secam.artifacts import TABLES, read_arrays, read_table, write_arrays, write_table
 from secam.imaging import load_rgb
 from secam.lime_explainer import lime_region_scores
+from secam.methods import method_spec
 from secam.pipeline.common import load_configured_model, shard_rows
 from secam.regions import region_means, upsample
 from secam.selection import (
@@ -30,8 +31,6 @@ from secam.selection import (
     threshold_mask,
 )
 from secam.timing import Stopwatch
-
-MAP_METHODS = ("secam", "cam", "gradcam")
 
 
 @dataclass(frozen=True)
@@ -62,11 +61,10 @@ class ExplanationOutputs:
 
 
 def selections_for(method: str, config: dict[str, Any]) -> list[Selection]:
-    """SeCAM: top-k and thresholds; LIME: top-k; CAM and Grad-CAM: pixel thresholds."""
+    """Region methods (SeCAM): top-k and thresholds; LIME: top-k; heatmaps: pixel thresholds."""
     top, thresholds = selections_from_config(config["selection"])
-    return {"secam": top + thresholds, "lime": top, "cam": thresholds, "gradcam": thresholds}[
-        method
-    ]
+    kind = method_spec(method).kind
+    return {"regions": top + thresholds, "lime": top, "pixels": thresholds}[kind]
 
 
 class _Writer:
@@ -170,31 +168,33 @@ def run_explain_maps(
     config: dict[str, Any],
     inputs: ShardInputs,
     maps_path: str | Path,
+    map_timings_path: str | Path,
     outputs: ExplanationOutputs,
 ) -> None:
-    """SeCAM, CAM or Grad-CAM from the cached maps (no model needed)."""
-    if method not in MAP_METHODS:
-        raise ValueError(f"method {method!r} is not one of {MAP_METHODS}")
+    """SeCAM (over any map) or a thresholded heatmap, from the cached maps (no model needed)."""
+    spec = method_spec(method)
+    if spec.kind == "lime":
+        raise ValueError("LIME runs the model: use run_explain_lime")
     rows, label_images, segmentation, predictions = inputs.load()
     maps = read_arrays(maps_path)
+    map_seconds = read_table(map_timings_path, "map_timings").set_index(["image_id", "source"])
     writer = _Writer(model_name, method, torch.__version__, torch.get_num_threads())
     selections = selections_for(method, config)
     device = torch.device("cpu")  # maps are tiny; the region mean is a scatter on the host
 
     for row in rows.itertuples():
         prediction = predictions.loc[row.image_id]
-        if method == "cam" and prediction["head_path"] != "cam":
-            print(f"{model_name}: CAM needs a GAP + linear head; skipped for {row.image_id}")
+        if not spec.applies_to(prediction["head_path"]):
+            print(f"{model_name}: {method} needs a GAP + linear head; skipped {row.image_id}")
             continue
-        key = "gradcam" if method == "gradcam" else "secam"
-        grid = torch.from_numpy(maps[f"{key}/{row.image_id}"])
-        forward = float(prediction["gradcam_seconds" if method == "gradcam" else "cam_seconds"])
+        source = spec.resolved_source(prediction["head_path"])
+        grid = torch.from_numpy(maps[f"{source}/{row.image_id}"])
         watch = Stopwatch(device)
         with watch.lap("upsample"):
             full_map = upsample(grid, (row.height, row.width))
         labels = label_images[row.image_id]
         scores = None
-        if method == "secam":
+        if spec.kind == "regions":
             with watch.lap("region"):
                 scores = region_means(full_map, torch.from_numpy(labels)).numpy()
         results = _select_all(
@@ -203,12 +203,16 @@ def run_explain_maps(
         writer.add(
             row.image_id,
             int(prediction["target_index"]),
-            {"forward": forward, "upsample": watch["upsample"], "region": watch["region"]},
+            {
+                "forward": float(map_seconds.loc[(row.image_id, source), "seconds"]),
+                "upsample": watch["upsample"],
+                "region": watch["region"],
+            },
             float(segmentation.loc[row.image_id, "seconds"]),
             str(prediction["device"]),
             results,
             scores,
-            int(labels.max()) + 1 if method == "secam" else 0,
+            int(labels.max()) + 1 if scores is not None else 0,
         )
     writer.write(outputs)
 

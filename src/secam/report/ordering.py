@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
+from secam.methods import ORDER, method_spec
 from secam.selection import Selection
-
-METHOD_ORDER = ("lime", "cam", "gradcam", "secam")
-METHOD_NAMES = {"lime": "LIME", "cam": "CAM", "gradcam": "Grad-CAM", "secam": "SeCAM"}
 
 
 def method_rank(method: str) -> int:
-    return METHOD_ORDER.index(method) if method in METHOD_ORDER else len(METHOD_ORDER)
+    return ORDER.index(method) if method in ORDER else len(ORDER)
 
 
 def selection_rank(name: str) -> tuple[int, float]:
@@ -24,4 +22,4 @@ def describe(method: str, selection: str) -> str:
         detail = f"{int(parsed.value)} segments"
     else:
         detail = f"{round(parsed.value * 100)} % of max"
-    return f"{METHOD_NAMES.get(method, method)} ({detail})"
+    return f"{method_spec(method).display_name} ({detail})"

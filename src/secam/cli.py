@@ -1,0 +1,161 @@
+"""Command line: ``secam explain IMAGE... --model M --method secam --select top-k:3 --out DIR``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from secam.artifacts import write_text
+from secam.classes import imagenet_classes
+from secam.explainer import Explanation, explain_image, parse_class, parse_selection
+from secam.imaging import ImageReadError, load_rgb
+from secam.methods import ORDER
+from secam.models import LoadedModel, load_model
+from secam.provenance import provenance
+from secam.report.overlay import draw_overlay
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="secam", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    explain = commands.add_parser("explain", help="explain images: an overlay PNG and a JSON each")
+    explain.add_argument("images", nargs="+", type=Path, help="image files")
+    explain.add_argument(
+        "--model",
+        default="efficientnet_lite0",
+        help="efficientnet_lite0 (embedded) or a torchvision model name",
+    )
+    explain.add_argument(
+        "--weights",
+        default="DEFAULT",
+        help="torchvision weights name, DEFAULT, or 'none' for random weights",
+    )
+    explain.add_argument("--target-layer", default=None, help="module name (default: detected)")
+    explain.add_argument("--device", default="auto")
+    explain.add_argument("--method", default="secam", choices=ORDER)
+    explain.add_argument("--segmentation", default="slic", choices=["slic"])
+    explain.add_argument("--n-segments", type=int, default=50)
+    explain.add_argument("--compactness", type=float, default=10.0)
+    explain.add_argument(
+        "--select",
+        default="top-k:3",
+        help="top-k:K (region methods) or threshold:F (fraction of the max)",
+    )
+    explain.add_argument(
+        "--target", default=None, help="class to explain: index, wnid or label (default: predicted)"
+    )
+    explain.add_argument("--lime-samples", type=int, default=1000)
+    explain.add_argument("--seed", type=int, default=0)
+    explain.add_argument("--out", type=Path, required=True, help="output folder")
+    return parser
+
+
+def _class_info(index: int, probabilities) -> dict:  # type: ignore[no-untyped-def]
+    classes = imagenet_classes()
+    return {
+        "index": index,
+        "wnid": classes.wnids[index],
+        "label": classes.labels[index],
+        "probability": float(probabilities[index]),
+    }
+
+
+def _record(
+    image_path: Path, model: LoadedModel, explanation: Explanation, args: argparse.Namespace
+) -> dict:
+    top5 = explanation.probabilities.argsort()[::-1][:5]
+    return {
+        "image": str(image_path),
+        "height": int(explanation.mask.shape[0]),
+        "width": int(explanation.mask.shape[1]),
+        "model": {
+            "name": model.name,
+            "weights": model.weights,
+            "target_layer": model.target_layer,
+            "head_path": model.head_path,
+            "device": model.device_name(),
+        },
+        "method": explanation.method,
+        "map_source": explanation.map_source,
+        "parameters": {
+            "segmentation": args.segmentation,
+            "n_segments": args.n_segments,
+            "compactness": args.compactness,
+            "selection": explanation.selection.name,
+            "lime_samples": args.lime_samples,
+            "seed": args.seed,
+        },
+        "prediction": _class_info(explanation.predicted, explanation.probabilities),
+        "top5": [_class_info(int(i), explanation.probabilities) for i in top5],
+        "explained": _class_info(explanation.target, explanation.probabilities),
+        "n_regions": int(explanation.labels.max()) + 1,
+        "region_scores": [float(s) for s in explanation.region_scores],
+        "selected_regions": [int(r) for r in explanation.selected_regions],
+        "truncated": explanation.truncated,
+        "area": float(explanation.mask.mean()),
+        "seconds": explanation.seconds,
+        "versions": provenance()["packages"],
+    }
+
+
+def explain_command(args: argparse.Namespace) -> int:
+    selection = parse_selection(args.select)
+    target = None if args.target is None else parse_class(args.target)
+    weights = None if str(args.weights).lower() == "none" else args.weights
+    model = load_model(
+        args.model, weights=weights, target_layer=args.target_layer, device=args.device
+    )
+    failures = 0
+    for path in args.images:
+        try:
+            image = load_rgb(path)
+        except ImageReadError as error:
+            print(f"skipped: {error}", file=sys.stderr)
+            failures += 1
+            continue
+        explanation = explain_image(
+            model,
+            image,
+            args.method,
+            selection,
+            target,
+            segmentation={
+                "algorithm": args.segmentation,
+                "n_segments": args.n_segments,
+                "compactness": args.compactness,
+            },
+            lime_options={"num_samples": args.lime_samples, "seed": args.seed},
+        )
+        record = _record(path, model, explanation, args)
+        stem = args.out / path.stem
+        write_text(stem.with_suffix(".json"), json.dumps(record, indent=2) + "\n")
+        title = (
+            f"{model.name} · {explanation.method} · {explanation.selection.name} · "
+            f"{imagenet_classes().short_label(explanation.target)}"
+        )
+        draw_overlay(
+            image,
+            explanation.labels,
+            explanation.mask,
+            explanation.selected_regions,
+            stem.with_suffix(".png"),
+            title,
+        )
+        print(f"{path}: explained {record['explained']['label']!r} -> {stem}.png, {stem}.json")
+    return 1 if failures else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return explain_command(args)
+    except (ValueError, KeyError) as error:
+        print(f"secam: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
