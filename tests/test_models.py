@@ -6,6 +6,7 @@ from secam.artifacts import file_sha256
 from secam.classes import imagenet_classes
 from secam.imaging import load_rgb
 from secam.models import Preprocessing, WeightsUnavailableError, efficientnet_lite, load_model
+from secam.sources import ImageSource
 from secam.staging import stage_dataset
 
 CAT_WNIDS = {"n02123045", "n02123159", "n02123394", "n02123597", "n02124075"}
@@ -59,7 +60,7 @@ def _accuracy(model, preprocessing, manifest) -> float:
     with torch.no_grad():
         for start in range(0, len(manifest), 32):
             rows = manifest.iloc[start : start + 32]
-            images = [load_rgb(p) for p in rows["path"]]
+            images = [load_rgb(ImageSource.from_row(r)) for r in rows.itertuples()]
             predicted = model.module(preprocessing(images)).argmax(dim=1).numpy()
             correct += int((predicted == rows["class_index"].to_numpy()).sum())
     return correct / len(manifest)

@@ -5,10 +5,24 @@ from PIL import Image
 
 from secam.annotations import Box
 from secam.artifacts import TABLES
+from secam.classes import imagenet_classes, load_class_list
 from secam.imaging import load_rgb
-from secam.staging import clean_boxes, stage_dataset
+from secam.sources import ImageSource
+from secam.staging import Sampling, clean_boxes, stage_dataset
 
 from .conftest import SAMPLE
+from .ilsvrc_layouts import build_official_layout
+
+KAGGLE_VAL = ("ILSVRC", "Data", "CLS-LOC", "val")
+
+
+def _kaggle(root, **kwargs):
+    return stage_dataset(
+        root / "LOC_val_solution.csv",
+        root.joinpath(*KAGGLE_VAL),
+        synsets=root / "LOC_synset_mapping.txt",
+        **kwargs,
+    )
 
 
 def test_embedded_sample_stages_completely():
@@ -18,27 +32,79 @@ def test_embedded_sample_stages_completely():
     assert len(manifest) == 6 and result.rejected.empty
     assert manifest["image_id"].is_monotonic_increasing
     assert manifest["shard"].tolist() == ["shard00000"] * 4 + ["shard00001"] * 2
+    assert (manifest["offset"] == -1).all()
     grace = manifest.set_index("image_id").loc["grace_hopper"]
     assert grace["n_boxes"] == 2 and grace["label"] == "military uniform"
     assert grace["class_index"] == 652  # n03763968 in the standard order
 
 
-def test_ilsvrc_sample_manifest_matches_the_images(ilsvrc_sample):
-    result = stage_dataset(
-        ilsvrc_sample / "LOC_val_solution.csv",
-        ilsvrc_sample / "ILSVRC" / "Data" / "CLS-LOC" / "val",
-        synsets=ilsvrc_sample / "LOC_synset_mapping.txt",
-    )
-    manifest = result.manifest
-    assert len(manifest) == 204 and result.rejected.empty
+@pytest.fixture(scope="module")
+def kaggle_result(ilsvrc_sample):
+    return _kaggle(ilsvrc_sample)
+
+
+def test_ilsvrc_sample_boxes_lie_inside_their_images(kaggle_result):
+    manifest = kaggle_result.manifest
+    assert len(manifest) == 204 and kaggle_result.rejected.empty
     assert manifest["n_boxes"].sum() == 305
-    for row in manifest.sample(20, random_state=0).itertuples():
-        image = load_rgb(row.path)
-        assert image.shape[:2] == (row.height, row.width)
+    for row in manifest.itertuples():
         for xmin, ymin, xmax, ymax in row.boxes:
-            assert 0 <= xmin <= xmax < row.width and 0 <= ymin <= ymax < row.height
-    greyscale = manifest[manifest["notes"].str.contains("converted to RGB")]
+            assert 0 <= xmin < xmax < row.width and 0 <= ymin < ymax < row.height
+    for row in manifest.sample(20, random_state=0).itertuples():
+        assert load_rgb(ImageSource.from_row(row)).shape[:2] == (row.height, row.width)
+    greyscale = manifest[manifest["notes"].str.contains("greyscale image converted")]
     assert len(greyscale) == 5
+
+
+def test_both_official_and_kaggle_layouts_give_the_same_manifest(
+    ilsvrc_sample, kaggle_result, tmp_path
+):
+    official = build_official_layout(ilsvrc_sample, tmp_path / "official")
+    same = [c for c in TABLES["manifest"] if c not in {"source", "offset"}]
+    expected = kaggle_result.manifest[same]
+    for boxes in (official["boxes"], official["xml"]):
+        for synsets in (official["meta"], ilsvrc_sample / "LOC_synset_mapping.txt"):
+            result = stage_dataset(boxes, official["images"], synsets=synsets)
+            assert result.rejected.empty
+            pd.testing.assert_frame_equal(result.manifest[same], expected)
+            assert (result.manifest["offset"] > 0).all()
+            assert result.manifest["source"].str.contains("ILSVRC2012_img_val.tar::").all()
+    # images read straight from the tar decode to the same pixels as the files
+    row = next(result.manifest.itertuples())
+    folder = ilsvrc_sample.joinpath(*KAGGLE_VAL) / f"{row.image_id}.JPEG"
+    assert np.array_equal(load_rgb(ImageSource.from_row(row)), load_rgb(folder))
+
+
+def test_devkit_order_is_turned_into_the_standard_order(ilsvrc_sample, tmp_path):
+    official = build_official_layout(ilsvrc_sample, tmp_path / "official")
+    devkit = load_class_list(official["meta"])
+    assert devkit.wnids == imagenet_classes().wnids
+    assert devkit.labels == imagenet_classes().labels
+
+
+def test_sampling_per_class_is_seeded(ilsvrc_sample):
+    first = _kaggle(ilsvrc_sample, sampling=Sampling(per_class=1, seed=0)).manifest
+    again = _kaggle(ilsvrc_sample, sampling=Sampling(per_class=1, seed=0)).manifest
+    other = _kaggle(ilsvrc_sample, sampling=Sampling(per_class=1, seed=1)).manifest
+    assert first["wnid"].is_unique
+    assert first["image_id"].tolist() == again["image_id"].tolist()
+    assert first["image_id"].tolist() != other["image_id"].tolist()
+    assert set(first["wnid"]) == set(other["wnid"])
+
+
+def test_sampling_by_classes_ids_and_the_paper_preset(ilsvrc_sample):
+    paper = _kaggle(ilsvrc_sample, sampling=Sampling(preset="paper")).manifest
+    assert paper["image_id"].str[-3:].astype(int).tolist() == [18, 25, 73, 370, 414, 731, 929]
+    named = _kaggle(ilsvrc_sample, sampling=Sampling(classes=["vulture", "n01608432"])).manifest
+    assert named["label"].str.split(",").str[0].tolist() == ["vulture", "vulture", "kite"]
+    ids = _kaggle(
+        ilsvrc_sample,
+        sampling=Sampling(image_ids=["ILSVRC2012_val_00000003", "ILSVRC2012_val_99999999"]),
+    )
+    assert ids.manifest["image_id"].tolist() == ["ILSVRC2012_val_00000003"]
+    assert "not annotated" in ids.rejected.iloc[0]["reason"]
+    with pytest.raises(ValueError, match=r"dataset\.sample\.classes"):
+        _kaggle(ilsvrc_sample, sampling=Sampling(classes=["unicorn"]))
 
 
 def test_box_cleaning_clips_and_drops_with_notes():
@@ -46,70 +112,101 @@ def test_box_cleaning_clips_and_drops_with_notes():
         Box("n1", -5, 10, 50, 60),  # clipped
         Box("n1", 40, 40, 30, 50),  # inverted
         Box("n1", 200, 10, 250, 20),  # outside
+        Box("n1", 10, 10, 10, 40),  # zero area
         Box("n1", 0, 0, 99, 79),  # fine
     ]
     kept, notes = clean_boxes(boxes, width=100, height=80)
     assert [b.as_list() for b in kept] == [[0, 10, 50, 60], [0, 0, 99, 79]]
-    assert len(notes) == 3
+    assert len(notes) == 4
     assert "clipped" in notes[0] and "inverted" in notes[1] and "outside" in notes[2]
+    assert "zero area" in notes[3]
 
 
-def test_bad_items_become_rejected_rows_and_good_ones_stay(tmp_path):
-    images = tmp_path / "images"
+CAT = "n02123045"
+
+
+def _bad_input_corpus(folder):
+    """Every case of issue 4, beside good images; returns the annotation CSV."""
+    images = folder / "images"
     images.mkdir()
-    good = load_rgb(next((SAMPLE / "images").glob("chelsea.*")))
-    for name in ["good", "inverted", "unknown", "orphan"]:
-        Image.fromarray(good).save(images / f"{name}.JPEG")
+    photo = Image.fromarray(load_rgb(next((SAMPLE / "images").glob("chelsea.*"))))
+    rows = []
+
+    def add(name, image=None, boxes=f"{CAT} 10 10 400 290", **save):
+        if image is not None:
+            image.save(images / name, **save)
+        if boxes is not None:
+            rows.append(f"{name.rsplit('.', 1)[0]},{boxes} ")
+
+    add("good_a.JPEG", photo)
+    add("good_b.JPEG", photo, boxes=f"{CAT} 10 10 400 290 {CAT} -20 -5 500 320")  # clipped
+    add("png_named_jpeg.JPEG", photo, format="PNG")
+    add("gif_named_jpeg.JPEG", photo.convert("P"), format="GIF")
+    add("cmyk.JPEG", photo.convert("CMYK"), format="JPEG")
+    add("grey.JPEG", photo.convert("L"), format="JPEG")
+    deep = (np.asarray(photo.convert("L"), dtype=np.uint16) * 257).astype(np.uint16)
+    add("deep.png", Image.fromarray(deep))
+    add("tiny.JPEG", Image.new("RGB", (1, 1)), boxes=f"{CAT} 0 0 0 0")
+    add("huge.JPEG", Image.new("RGB", (1400, 1000)))
+    add("outside_box.JPEG", photo, boxes=f"{CAT} 500 400 600 450")
+    add("inverted_box.JPEG", photo, boxes=f"{CAT} 300 10 100 200")
+    add("zero_area_box.JPEG", photo, boxes=f"{CAT} 100 10 100 200")
+    add("unknown_wnid.JPEG", photo, boxes="n99999999 10 10 100 100")
+    add("no_annotation.JPEG", photo, boxes=None)
+    add("no_image.JPEG", None)
+    add("good_a.JPEG", None, boxes=f"{CAT} 0 0 5 5")  # duplicated id
     (images / "empty.JPEG").write_bytes(b"")
-    jpeg = (images / "good.JPEG").read_bytes()
-    (images / "truncated.JPEG").write_bytes(jpeg[: len(jpeg) // 3])
-    Image.fromarray(good).save(images / "png_inside.JPEG", format="PNG")
-    csv = tmp_path / "LOC_val_solution.csv"
-    csv.write_text(
-        "ImageId,PredictionString\n"
-        "good,n02123045 10 10 400 290 n02123045 500 10 600 20 \n"
-        "inverted,n02123045 300 10 100 200 \n"
-        "unknown,n99999999 10 10 100 100 \n"
-        "empty,n02123045 10 10 100 100 \n"
-        "missing,n02123045 10 10 100 100 \n"
-        "truncated,n02123045 10 10 100 100 \n"
-        "png_inside,n02123045 10 10 100 100 \n"
-        "good,n02123045 0 0 5 5 \n"
-    )
-    result = stage_dataset(csv, images)
-    assert result.manifest["image_id"].tolist() == ["good", "png_inside"]
-    assert "PNG image despite its .JPEG name" in result.manifest.iloc[1]["notes"]
-    good_row = result.manifest.iloc[0]
-    assert [list(b) for b in good_row["boxes"]] == [[10, 10, 400, 290]]
-    assert "outside the image" in good_row["notes"]
+    rows.append(f"empty,{CAT} 10 10 100 100 ")
+    jpeg = (images / "good_a.JPEG").read_bytes()
+    (images / "truncated.JPEG").write_bytes(jpeg[: len(jpeg) // 2])
+    rows.append(f"truncated,{CAT} 10 10 100 100 ")
+    csv = folder / "LOC_val_solution.csv"
+    csv.write_text("ImageId,PredictionString\n" + "\n".join(rows) + "\n")
+    return csv, images
+
+
+def test_bad_input_corpus_gives_reasons_or_notes_and_keeps_every_good_image(tmp_path):
+    csv, images = _bad_input_corpus(tmp_path)
+    result = stage_dataset(csv, images, max_pixels=1_000_000)
+    staged = result.manifest.set_index("image_id")
+    assert sorted(staged.index) == [
+        "cmyk",
+        "deep",
+        "gif_named_jpeg",
+        "good_a",
+        "good_b",
+        "grey",
+        "png_named_jpeg",
+    ]
+    notes = staged["notes"]
+    assert notes["good_a"] == ""
+    assert "clipped to [0, 0, 450, 299]" in notes["good_b"]
+    assert "PNG image despite its .JPEG name" in notes["png_named_jpeg"]
+    assert "GIF image despite its .JPEG name" in notes["gif_named_jpeg"]
+    assert "CMYK image converted to RGB" in notes["cmyk"]
+    assert "greyscale image converted to RGB" in notes["grey"]
+    assert "16-bit image rescaled" in notes["deep"]
+    for row in result.manifest.itertuples():  # every staged image decodes to RGB
+        image = load_rgb(ImageSource.from_row(row))
+        assert image.shape == (row.height, row.width, 3) and image.dtype == np.uint8
+
     reasons = dict(zip(result.rejected["image_id"], result.rejected["reason"], strict=False))
-    assert set(reasons) == {
-        "good",
-        "inverted",
-        "unknown",
-        "empty",
-        "missing",
-        "orphan",
-        "truncated",
+    expected = {
+        "empty": "empty (0 bytes)",
+        "truncated": "truncated JPEG",
+        "tiny": "smaller than dataset.min_side",
+        "huge": "decompression-bomb guard",
+        "outside_box": "lies outside the image",
+        "inverted_box": "inverted",
+        "zero_area_box": "zero area",
+        "unknown_wnid": "unknown wnid 'n99999999'",
+        "no_annotation": "image without annotation",
+        "no_image": "annotation without image",
+        "good_a": "duplicated image id",
     }
-    assert "cannot decode" in reasons["truncated"]
-    assert "duplicated" in reasons["good"]
-    assert "inverted" in reasons["inverted"]
-    assert "unknown wnid" in reasons["unknown"]
-    assert "empty" in reasons["empty"]
-    assert "without image" in reasons["missing"]
-    assert "without annotation" in reasons["orphan"]
-
-
-def test_image_selection_and_limit():
-    result = stage_dataset(
-        SAMPLE / "LOC_val_solution.csv",
-        SAMPLE / "images",
-        image_ids=["rocket", "coffee", "nope"],
-        max_images=1,
-    )
-    assert result.manifest["image_id"].tolist() == ["coffee"]
-    assert "nope" in result.rejected["image_id"].tolist()
+    assert set(reasons) == set(expected)
+    for image_id, phrase in expected.items():
+        assert phrase in reasons[image_id], (image_id, reasons[image_id])
 
 
 @pytest.mark.parametrize("shard_size", [1, 1000])
@@ -118,4 +215,12 @@ def test_shard_sizes(shard_size):
         SAMPLE / "LOC_val_solution.csv", SAMPLE / "images", shard_size=shard_size
     ).manifest
     assert manifest["shard"].nunique() == (6 if shard_size == 1 else 1)
-    assert isinstance(manifest, pd.DataFrame) and np.all(manifest["width"] > 0)
+
+
+def test_max_images_after_sampling():
+    result = stage_dataset(
+        SAMPLE / "LOC_val_solution.csv",
+        SAMPLE / "images",
+        sampling=Sampling(image_ids=["rocket", "coffee"], max_images=1),
+    )
+    assert result.manifest["image_id"].tolist() == ["coffee"]

@@ -22,7 +22,9 @@ import pandas as pd
 TABLES: dict[str, dict[str, str]] = {
     "manifest": {
         "image_id": "image identifier (file name without extension)",
-        "path": "image file, as given in the config",
+        "source": "image file, or '<archive>::<member>' for an image inside a tar archive",
+        "offset": "byte offset of the member's data inside the archive (-1 for a plain file)",
+        "size_bytes": "size of the image file in bytes",
         "wnid": "WordNet id of the image's class",
         "class_index": "class index in the standard 1000-class order (0-based)",
         "label": "human-readable class label",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import re
+import tarfile
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -23,6 +26,22 @@ class ClassList:
             return self._positions()[wnid]
         except KeyError:
             raise KeyError(f"unknown wnid {wnid!r}: not in the {len(self)}-class list") from None
+
+    def find(self, text: str) -> int:
+        """A class given as an index, a wnid or a label (any of its comma-separated synonyms)."""
+        text = str(text).strip()
+        if text.isdigit():
+            index = int(text)
+            if index >= len(self):
+                raise ValueError(f"class index {index} out of range (0..{len(self) - 1})")
+            return index
+        if re.fullmatch(r"n\d{8}", text):
+            return self.index(text)
+        wanted = text.lower()
+        for index, label in enumerate(self.labels):
+            if wanted in (name.strip().lower() for name in label.split(",")):
+                return index
+        raise ValueError(f"unknown class {text!r}: give an index, a wnid or an ImageNet label")
 
     def short_label(self, index: int) -> str:
         """The first synonym of a label ('tabby, tabby cat' -> 'tabby')."""
@@ -50,13 +69,42 @@ def parse_synset_mapping(text: str) -> ClassList:
     return ClassList(tuple(wnids), tuple(labels))
 
 
+def parse_devkit_meta(data: bytes) -> ClassList:
+    """The 1000 leaf synsets of the devkit's ``meta.mat``, in the standard (sorted wnid) order.
+
+    The devkit numbers classes by ILSVRC2012_ID, which is not the order models use; every
+    released ImageNet-1k classifier orders its outputs by sorted wnid, as LOC_synset_mapping does.
+    """
+    from scipy.io import loadmat
+
+    synsets = loadmat(io.BytesIO(data), squeeze_me=True)["synsets"]
+    leaves = [s for s in synsets if int(s["num_children"]) == 0]
+    pairs = sorted((str(s["WNID"]), str(s["words"])) for s in leaves)
+    return ClassList(tuple(w for w, _ in pairs), tuple(label for _, label in pairs))
+
+
+def _devkit_meta_bytes(path: Path) -> bytes:
+    if path.suffix == ".mat":
+        return path.read_bytes()
+    with tarfile.open(path) as archive:
+        for member in archive:
+            if member.name.endswith("data/meta.mat"):
+                handle = archive.extractfile(member)
+                if handle is not None:
+                    return handle.read()
+    raise ValueError(f"{path}: no data/meta.mat inside this devkit archive")
+
+
 def load_class_list(path: str | Path | None = None) -> ClassList:
-    """Read a LOC_synset_mapping.txt; ``None`` gives the standard list shipped with the library."""
+    """The class list from a ``LOC_synset_mapping.txt``, the devkit (``meta.mat`` or
+    ``ILSVRC2012_devkit_t12.tar.gz``), or ``None``: the standard list shipped with the library."""
     if path is None:
         text = resources.files("secam").joinpath("resources", "imagenet_synsets.txt").read_text()
-    else:
-        text = Path(path).read_text()
-    return parse_synset_mapping(text)
+        return parse_synset_mapping(text)
+    path = Path(path)
+    if path.suffix == ".mat" or path.name.endswith((".tar.gz", ".tgz", ".tar")):
+        return parse_devkit_meta(_devkit_meta_bytes(path))
+    return parse_synset_mapping(path.read_text())
 
 
 @cache

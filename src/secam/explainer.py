@@ -45,19 +45,7 @@ def parse_selection(text: str) -> Selection:
 
 def parse_class(text: str, classes: ClassList | None = None) -> int:
     """A class given as an index, a wnid or a label (any of its comma-separated synonyms)."""
-    classes = classes or imagenet_classes()
-    if text.isdigit():
-        index = int(text)
-        if index >= len(classes):
-            raise ValueError(f"class index {index} out of range (0..{len(classes) - 1})")
-        return index
-    if re.fullmatch(r"n\d{8}", text):
-        return classes.index(text)
-    wanted = text.strip().lower()
-    for index, label in enumerate(classes.labels):
-        if wanted in (name.strip().lower() for name in label.split(",")):
-            return index
-    raise ValueError(f"unknown class {text!r}: give an index, a wnid or an ImageNet label")
+    return (classes or imagenet_classes()).find(text)
 
 
 @dataclass

@@ -5,9 +5,14 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+
+from secam.sources import ImageSource
+
+ImageLike = str | Path | ImageSource
 
 
 class ImageReadError(ValueError):
@@ -22,20 +27,44 @@ class ImageHeader:
     mode: str
 
 
-def read_header(path: str | Path, max_pixels: int | None = None) -> ImageHeader:
-    """Size, format and mode from the file header, without decoding the pixels."""
-    path = Path(path)
-    if not path.is_file():
-        raise ImageReadError(f"image file not found: {path}")
-    if path.stat().st_size == 0:
-        raise ImageReadError(f"image file is empty (0 bytes): {path}")
+def _source(image: ImageLike) -> ImageSource:
+    return image if isinstance(image, ImageSource) else ImageSource(str(image))
+
+
+def _ends_cleanly(image_format: str, stream: BinaryIO) -> bool:
+    """Whether the file ends with its format's end marker: catches truncated files cheaply."""
+    stream.seek(0, 2)
+    size = stream.tell()
+    stream.seek(max(0, size - 4096))
+    tail = stream.read()
+    if image_format in {"JPEG", "MPO"}:
+        # the end-of-image marker appears nowhere else in the last few KB of a complete file;
+        # looking at the whole tail tolerates the padding some encoders append after it
+        return b"\xff\xd9" in tail
+    if image_format == "PNG":
+        return b"IEND" in tail[-16:]
+    if image_format == "GIF":
+        return tail.rstrip(b"\x00").endswith(b";")
+    return True
+
+
+def read_header(image: ImageLike, max_pixels: int | None = None) -> ImageHeader:
+    """Size, format and mode from the header, and a check of the end marker; no pixel decode."""
+    source = _source(image)
+    if not source.exists():
+        raise ImageReadError(f"image file not found: {source}")
+    if source.byte_size() == 0:
+        raise ImageReadError(f"image file is empty (0 bytes): {source}")
     try:
-        with Image.open(path) as image:
-            header = ImageHeader(image.width, image.height, image.format or "", image.mode)
+        with source.open() as stream, Image.open(stream) as opened:
+            header = ImageHeader(opened.width, opened.height, opened.format or "", opened.mode)
+            complete = _ends_cleanly(header.format, stream)
     except UnidentifiedImageError as error:
-        raise ImageReadError(f"not a readable image: {path} ({error})") from error
-    except OSError as error:
-        raise ImageReadError(f"cannot read image header: {path} ({error})") from error
+        raise ImageReadError(f"not a readable image: {source} ({error})") from error
+    except (OSError, SyntaxError, ValueError) as error:
+        raise ImageReadError(f"cannot read image header: {source} ({error})") from error
+    if not complete:
+        raise ImageReadError(f"truncated {header.format} file (no end marker): {source}")
     if max_pixels is not None and header.width * header.height > max_pixels:
         raise ImageReadError(
             f"image has {header.width}x{header.height} = {header.width * header.height} pixels, "
@@ -57,18 +86,19 @@ def _to_uint8_rgb(image: Image.Image) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(image, dtype=np.uint8))
 
 
-def load_rgb(path: str | Path, max_pixels: int | None = None) -> np.ndarray:
-    """Decode an image file to a (H, W, 3) uint8 RGB array.
+def load_rgb(image: ImageLike, max_pixels: int | None = None) -> np.ndarray:
+    """Decode an image to a (H, W, 3) uint8 RGB array.
 
     Greyscale, palette, CMYK, alpha and 16-bit images are converted; a truncated or corrupt file
     raises :class:`ImageReadError`.
     """
-    read_header(path, max_pixels)
+    source = _source(image)
+    read_header(source, max_pixels)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                image.load()
-                return _to_uint8_rgb(image)
+            with source.open() as stream, Image.open(stream) as opened:
+                opened.load()
+                return _to_uint8_rgb(opened)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as error:
-        raise ImageReadError(f"cannot decode image: {path} ({error})") from error
+        raise ImageReadError(f"cannot decode image: {source} ({error})") from error

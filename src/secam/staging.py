@@ -1,20 +1,81 @@
-"""Stage a dataset: one manifest row per usable image, one rejected row per refused item."""
+"""Stage a dataset: one manifest row per usable image, one rejected row per refused item.
+
+Layouts are recognised by what the configured paths are:
+
+- annotations: a Kaggle ``LOC_val_solution.csv``, or the official VOC XML boxes as a folder or
+  as ``ILSVRC2012_bbox_val_v3.tgz``;
+- images: a folder (Kaggle ``ILSVRC/Data/CLS-LOC/val``, or the unpacked official JPEGs) or the
+  official uncompressed ``ILSVRC2012_img_val.tar``, read member by member;
+- classes: ``LOC_synset_mapping.txt``, the devkit (``meta.mat`` or its ``.tar.gz``), or the
+  standard list shipped with the library.
+
+Only headers are read (size, format, mode, end marker); nothing is decoded. A single bad item
+never stops the run: it becomes a ``rejected`` row with a reason and the others go on.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from secam.annotations import Box, read_loc_solution
-from secam.artifacts import TABLES, check_columns, file_sha256
+from secam.annotations import Annotation, Box, read_annotations
+from secam.artifacts import TABLES, check_columns
 from secam.classes import ClassList, load_class_list
-from secam.imaging import ImageReadError, load_rgb, read_header
+from secam.imaging import ImageReadError, read_header
+from secam.sources import ImageSource, index_images
 
-IMAGE_SUFFIXES = (".jpeg", ".jpg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+# The classes of the paper's example figures.
+PAPER_CLASSES = (
+    "hummingbird",
+    "ram",
+    "king penguin",
+    "coucal",
+    "agaric",
+    "indigo bunting",
+    "kite",
+    "vulture",
+)
 SUFFIX_FORMATS = {".jpeg": {"JPEG", "MPO"}, ".jpg": {"JPEG", "MPO"}, ".png": {"PNG"}}
+MODE_NOTES = {
+    "L": "greyscale image converted to RGB",
+    "LA": "greyscale image with alpha converted to RGB",
+    "P": "palette image converted to RGB",
+    "CMYK": "CMYK image converted to RGB",
+    "RGBA": "alpha channel dropped",
+    "I;16": "16-bit image rescaled to 8-bit RGB",
+    "I;16B": "16-bit image rescaled to 8-bit RGB",
+    "I;16L": "16-bit image rescaled to 8-bit RGB",
+    "I": "32-bit integer image rescaled to 8-bit RGB",
+}
+
+
+@dataclass
+class Sampling:
+    """Which annotated images to stage; the filters compose, in this order."""
+
+    image_ids: Sequence[str] = ()
+    classes: Sequence[str] = ()  # wnids, labels or indices
+    preset: str | None = None  # "paper": the paper's example classes
+    per_class: int | None = None  # at most N images per class, drawn with ``seed``
+    seed: int = 0
+    max_images: int | None = None  # then the first N in image-id order
+
+    @classmethod
+    def from_config(cls, dataset: dict) -> Sampling:
+        sample = dataset.get("sample", {})
+        return cls(
+            image_ids=sample.get("image_ids", []),
+            classes=sample.get("classes", []),
+            preset=sample.get("preset"),
+            per_class=sample.get("per_class"),
+            seed=sample.get("seed", 0),
+            max_images=dataset.get("max_images"),
+        )
 
 
 @dataclass
@@ -23,27 +84,33 @@ class StagingResult:
     rejected: pd.DataFrame
 
 
+@dataclass
+class _Rejections:
+    rows: list[dict[str, str]] = field(default_factory=list)
+
+    def add(self, image_id: str, source: object, reason: str) -> None:
+        self.rows.append({"image_id": image_id, "path": str(source or ""), "reason": reason})
+
+
 def shard_name(index: int) -> str:
     return f"shard{index:05d}"
 
 
-def _index_images(folder: Path) -> dict[str, Path]:
-    if not folder.is_dir():
-        raise FileNotFoundError(f"dataset.images: folder not found: {folder}")
-    found: dict[str, Path] = {}
-    for path in sorted(folder.iterdir()):
-        if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
-            found.setdefault(path.stem, path)
-    return found
+def _sha256(source: ImageSource) -> str:
+    digest = hashlib.sha256()
+    with source.open() as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def clean_boxes(boxes: Sequence[Box], width: int, height: int) -> tuple[list[Box], list[str]]:
-    """Clip boxes to the image, drop inverted or empty ones; say what was done."""
+    """Clip boxes to the image, drop inverted, zero-area or outside ones; say what was done."""
     kept: list[Box] = []
     notes: list[str] = []
     for number, box in enumerate(boxes, start=1):
-        if box.xmax < box.xmin or box.ymax < box.ymin:
-            notes.append(f"box {number} {box.as_list()} is inverted or empty: dropped")
+        if box.xmax <= box.xmin or box.ymax <= box.ymin:
+            notes.append(f"box {number} {box.as_list()} is inverted or has zero area: dropped")
             continue
         clipped = Box(
             box.wnid,
@@ -52,7 +119,7 @@ def clean_boxes(boxes: Sequence[Box], width: int, height: int) -> tuple[list[Box
             min(box.xmax, width - 1),
             min(box.ymax, height - 1),
         )
-        if clipped.xmax < clipped.xmin or clipped.ymax < clipped.ymin:
+        if clipped.xmax <= clipped.xmin or clipped.ymax <= clipped.ymin:
             notes.append(f"box {number} {box.as_list()} lies outside the image: dropped")
             continue
         if clipped != box:
@@ -61,104 +128,117 @@ def clean_boxes(boxes: Sequence[Box], width: int, height: int) -> tuple[list[Box
     return kept, notes
 
 
+def _sample(
+    annotations: dict[str, Annotation],
+    sampling: Sampling,
+    classes: ClassList,
+    rejected: _Rejections,
+) -> list[str]:
+    candidates = sorted(annotations)
+    if sampling.image_ids:
+        wanted = set(sampling.image_ids)
+        for missing in sorted(wanted - set(candidates)):
+            rejected.add(missing, "", "requested in dataset.sample.image_ids but not annotated")
+        candidates = [i for i in candidates if i in wanted]
+    names = list(sampling.classes) + (list(PAPER_CLASSES) if sampling.preset == "paper" else [])
+    if names:
+        try:
+            chosen = {classes.wnids[classes.find(str(name))] for name in names}
+        except (KeyError, ValueError) as error:
+            raise ValueError(f"dataset.sample.classes: {error}") from None
+        candidates = [i for i in candidates if _wnid(annotations[i]) in chosen]
+    if sampling.per_class is not None:
+        by_class: dict[str, list[str]] = {}
+        for image_id in candidates:
+            by_class.setdefault(_wnid(annotations[image_id]), []).append(image_id)
+        rng = np.random.default_rng(sampling.seed)
+        keep: set[str] = set()
+        for wnid in sorted(by_class):
+            ids = by_class[wnid]
+            count = min(sampling.per_class, len(ids))
+            keep.update(ids[i] for i in rng.choice(len(ids), size=count, replace=False))
+        candidates = [i for i in candidates if i in keep]
+    return candidates
+
+
+def _wnid(annotation: Annotation) -> str:
+    return annotation.boxes[0].wnid if annotation.boxes else ""
+
+
 def stage_dataset(
     annotations: str | Path,
     images: str | Path,
     synsets: str | Path | None = None,
-    image_ids: Sequence[str] = (),
-    max_images: int | None = None,
+    sampling: Sampling | None = None,
     max_pixels: int | None = None,
+    min_side: int = 8,
     shard_size: int = 100,
 ) -> StagingResult:
-    """Build the manifest of a Kaggle-layout dataset (annotation CSV + image folder).
-
-    Nothing raises for a single bad item: it becomes a row of ``rejected`` with its reason and
-    the run goes on with the others.
-    """
-    classes: ClassList = load_class_list(synsets)
-    parsed = read_loc_solution(annotations)
-    on_disk = _index_images(Path(images))
-    rejected: list[dict[str, str]] = [
-        {
-            "image_id": image_id,
-            "path": "",
-            "reason": "duplicated image id in the annotations: the first row is kept",
-        }
-        for image_id in parsed.duplicates
-    ]
-    wanted = set(image_ids)
-    for image_id in sorted(set(on_disk) - set(parsed.annotations)):
-        if not wanted or image_id in wanted:
-            rejected.append(
-                {
-                    "image_id": image_id,
-                    "path": str(on_disk[image_id]),
-                    "reason": "image without annotation",
-                }
-            )
-
-    candidates = sorted(parsed.annotations)
-    if wanted:
-        unknown = sorted(wanted - set(candidates))
-        rejected.extend(
-            {
-                "image_id": i,
-                "path": "",
-                "reason": "requested in dataset.image_ids but not in the annotations",
-            }
-            for i in unknown
-        )
-        candidates = [i for i in candidates if i in wanted]
+    """Build the manifest and the rejected table of a dataset (see the module docstring)."""
+    sampling = sampling or Sampling()
+    classes = load_class_list(synsets)
+    parsed = read_annotations(annotations)
+    on_disk = index_images(images)
+    rejected = _Rejections()
+    for image_id in parsed.duplicates:
+        rejected.add(image_id, "", "duplicated image id in the annotations: the first is kept")
+    if not (sampling.image_ids or sampling.classes or sampling.preset or sampling.per_class):
+        for image_id in sorted(set(on_disk) - set(parsed.annotations)):
+            rejected.add(image_id, on_disk[image_id], "image without annotation")
 
     rows: list[dict[str, object]] = []
-    for image_id in candidates:
-        if max_images is not None and len(rows) >= max_images:
+    for image_id in _sample(parsed.annotations, sampling, classes, rejected):
+        if sampling.max_images is not None and len(rows) >= sampling.max_images:
             break
-        annotation = parsed.annotations[image_id]
-        path = on_disk.get(image_id)
-
-        def refuse(reason: str, path: Path | None = path, image_id: str = image_id) -> None:
-            rejected.append({"image_id": image_id, "path": str(path or ""), "reason": reason})
-
-        if path is None:
-            refuse("annotation without image: no file named after the image id")
+        annotation, source = parsed.annotations[image_id], on_disk.get(image_id)
+        if source is None:
+            rejected.add(image_id, "", "annotation without image: no file named after the id")
             continue
         if not annotation.boxes:
-            refuse("no usable box: " + ("; ".join(annotation.problems) or "empty annotation"))
+            problems = "; ".join(annotation.problems) or "the annotation lists no box"
+            rejected.add(image_id, source, f"no usable box: {problems}")
             continue
         wnid = annotation.boxes[0].wnid
         try:
             class_index = classes.index(wnid)
         except KeyError as error:
-            refuse(str(error.args[0]))
+            rejected.add(image_id, source, str(error.args[0]))
             continue
         try:
-            header = read_header(path, max_pixels)
-            # A full decode here catches truncated files before any job depends on them.
-            load_rgb(path, max_pixels)
+            header = read_header(source, max_pixels)
         except ImageReadError as error:
-            refuse(str(error))
+            rejected.add(image_id, source, str(error))
+            continue
+        if min(header.width, header.height) < min_side:
+            rejected.add(
+                image_id,
+                source,
+                f"image is {header.width}x{header.height} pixels, "
+                f"smaller than dataset.min_side = {min_side}",
+            )
             continue
         notes = list(annotation.problems)
-        other = sorted({b.wnid for b in annotation.boxes} - {wnid})
-        if other:
-            notes.append(f"boxes of other classes {other} ignored; the image's class is {wnid}")
+        others = sorted({b.wnid for b in annotation.boxes} - {wnid})
+        if others:
+            notes.append(f"boxes of other classes {others} ignored; the image's class is {wnid}")
         boxes, box_notes = clean_boxes(
             [b for b in annotation.boxes if b.wnid == wnid], header.width, header.height
         )
         notes.extend(box_notes)
         if not boxes:
-            refuse("no box left after validation: " + "; ".join(box_notes))
+            rejected.add(image_id, source, "no box left after validation: " + "; ".join(notes))
             continue
-        expected_formats = SUFFIX_FORMATS.get(path.suffix.lower())
-        if expected_formats and header.format not in expected_formats:
-            notes.append(f"file holds a {header.format} image despite its {path.suffix} name")
-        if header.mode != "RGB":
-            notes.append(f"{header.mode} image converted to RGB")
+        expected = SUFFIX_FORMATS.get(source.suffix.lower())
+        if expected and header.format not in expected:
+            notes.append(f"file holds a {header.format} image despite its {source.suffix} name")
+        if header.mode in MODE_NOTES:
+            notes.append(MODE_NOTES[header.mode])
         rows.append(
             {
                 "image_id": image_id,
-                "path": str(path),
+                "source": source.location,
+                "offset": source.offset,
+                "size_bytes": source.byte_size(),
                 "wnid": wnid,
                 "class_index": class_index,
                 "label": classes.labels[class_index],
@@ -166,23 +246,17 @@ def stage_dataset(
                 "height": header.height,
                 "boxes": [b.as_list() for b in boxes],
                 "n_boxes": len(boxes),
-                "sha256": file_sha256(path),
+                "sha256": _sha256(source),
                 "shard": shard_name(len(rows) // shard_size),
                 "notes": "; ".join(notes),
             }
         )
 
     manifest = pd.DataFrame(rows, columns=list(TABLES["manifest"]))
-    if not manifest.empty:
-        manifest = manifest.astype(
-            {"class_index": "int64", "width": "int64", "height": "int64", "n_boxes": "int64"}
-        )
-    rejected_frame = pd.DataFrame(rejected, columns=list(TABLES["rejected"]))
+    integers = ["offset", "size_bytes", "class_index", "width", "height", "n_boxes"]
+    manifest = manifest.astype(dict.fromkeys(integers, "int64"))
+    rejected_frame = pd.DataFrame(rejected.rows, columns=list(TABLES["rejected"]))
     rejected_frame = rejected_frame.sort_values(["image_id", "reason"], kind="stable")
     return StagingResult(
         check_columns(manifest, "manifest"), check_columns(rejected_frame, "rejected")
     )
-
-
-def shards_of(manifest: pd.DataFrame) -> list[str]:
-    return sorted(manifest["shard"].unique().tolist())

@@ -22,6 +22,7 @@ from secam.imaging import load_rgb
 from secam.methods import map_sources
 from secam.models.registry import LoadedModel
 from secam.pipeline.common import load_configured_model, shard_rows
+from secam.sources import ImageSource
 from secam.timing import Stopwatch
 
 
@@ -48,7 +49,7 @@ def run_activate(
     channel_batch = config.get("score_cam", {}).get("channel_batch", 64)
     sources = map_sources(config["methods"], model.head_path)
     mappers = {s: make_mapper(model, s, channel_batch=channel_batch) for s in sources}
-    images = {row.image_id: load_rgb(row.path) for row in rows.itertuples()}
+    images = {row.image_id: load_rgb(ImageSource.from_row(row)) for row in rows.itertuples()}
 
     if images:
         first = model.preprocessing(next(iter(images.values())), model.device)

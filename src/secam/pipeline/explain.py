@@ -30,6 +30,7 @@ from secam.selection import (
     selections_from_config,
     threshold_mask,
 )
+from secam.sources import ImageSource
 from secam.timing import Stopwatch
 
 
@@ -246,10 +247,12 @@ def run_explain_lime(
     if len(rows) and config["timing"]["warmup"]:
         first = rows.iloc[0]
         warm_samples = min(options["num_samples"], options.get("batch_size", 50))
-        explain(load_rgb(first.path), label_images[first.image_id], 0, warm_samples)
+        explain(
+            load_rgb(ImageSource.from_row(first)), label_images[first.image_id], 0, warm_samples
+        )
 
     for row in rows.itertuples():
-        image, labels = load_rgb(row.path), label_images[row.image_id]
+        image, labels = load_rgb(ImageSource.from_row(row)), label_images[row.image_id]
         target = int(predictions.loc[row.image_id, "target_index"])
         watch = Stopwatch(model.device)
         with watch.lap("forward"):

@@ -12,6 +12,7 @@ from secam.artifacts import write_arrays, write_table
 from secam.imaging import load_rgb
 from secam.pipeline.common import shard_rows
 from secam.segmentation import segment
+from secam.sources import ImageSource
 
 
 def run_segment(
@@ -24,7 +25,7 @@ def run_segment(
     rows = shard_rows(manifest_path, shard)
     arrays, records = {}, []
     for row in rows.itertuples():
-        image = load_rgb(row.path)
+        image = load_rgb(ImageSource.from_row(row))
         start = time.perf_counter()
         labels = segment(
             image,

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from secam.artifacts import write_table
-from secam.staging import stage_dataset
+from secam.staging import Sampling, stage_dataset
 
 
 def run_stage(
@@ -16,9 +16,9 @@ def run_stage(
         annotations=dataset["annotations"],
         images=dataset["images"],
         synsets=dataset.get("synsets"),
-        image_ids=dataset.get("image_ids", []),
-        max_images=dataset.get("max_images"),
+        sampling=Sampling.from_config(dataset),
         max_pixels=dataset.get("max_pixels"),
+        min_side=dataset.get("min_side", 8),
         shard_size=dataset.get("shard_size", 100),
     )
     write_table(result.rejected, rejected_path, "rejected")

@@ -19,6 +19,7 @@ from secam.artifacts import atomic_path, read_arrays, read_table
 from secam.classes import imagenet_classes
 from secam.imaging import load_rgb
 from secam.report.ordering import describe, method_rank, selection_rank
+from secam.sources import ImageSource
 
 DISPLAY_WIDTH = 320  # pixels; cells are thumbnails, the masks are resized with the image
 
@@ -84,7 +85,9 @@ def draw_examples(cells: Sequence[ExampleCell], manifest: pd.DataFrame, out: str
     )
     columns = sorted({(c.model, c.image_id) for c in cells})
     lookup = {(c.method, c.selection, c.model, c.image_id): c for c in cells}
-    images = {i: load_rgb(manifest.loc[i, "path"]) for i in {c.image_id for c in cells}}
+    images = {
+        i: load_rgb(ImageSource.from_row(manifest.loc[i])) for i in {c.image_id for c in cells}
+    }
 
     n_rows, n_cols = max(len(rows), 1), max(len(columns), 1)
     figure, axes = plt.subplots(
