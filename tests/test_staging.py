@@ -93,8 +93,11 @@ def test_sampling_per_class_is_seeded(ilsvrc_sample):
 
 
 def test_sampling_by_classes_ids_and_the_paper_preset(ilsvrc_sample):
-    paper = _kaggle(ilsvrc_sample, sampling=Sampling(preset="paper")).manifest
+    paper = _kaggle(ilsvrc_sample, sampling=Sampling(preset="paper", image_ids=["x"])).manifest
     assert paper["image_id"].str[-3:].astype(int).tolist() == [18, 25, 73, 370, 414, 731, 929]
+    both = _kaggle(ilsvrc_sample, sampling=Sampling(preset="paper", per_class=1)).manifest
+    assert len(both) == both["wnid"].nunique() + 2  # the second vulture and coucal
+    assert set(paper["image_id"]) <= set(both["image_id"])
     named = _kaggle(ilsvrc_sample, sampling=Sampling(classes=["vulture", "n01608432"])).manifest
     assert named["label"].str.split(",").str[0].tolist() == ["vulture", "vulture", "kite"]
     ids = _kaggle(

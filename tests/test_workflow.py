@@ -125,6 +125,25 @@ def test_report_outputs(finished_run):
     assert width > 300 and height > 1500  # 24 rows of explanations
 
 
+def test_quantitative_tables_and_timing_figure(finished_run):
+    tables = finished_run / "tables"
+    for name, per_image in [("quantitative", None), ("paired", None), ("timing", None)]:
+        frame = pd.read_csv(tables / f"{name}.csv")
+        assert list(frame.columns) == list(TABLES[name])
+        assert (tables / f"{name}.md").read_text().count("\n") > 2
+        assert "\\begin{tabular}" in (tables / f"{name}.tex").read_text()
+        assert per_image is None
+    quantitative = pd.read_csv(tables / "quantitative.csv")
+    assert len(quantitative) == 24 and (quantitative["n"] == 2).all()
+    paired = pd.read_csv(tables / "paired.csv")
+    assert set(paired["baseline"]) == {"lime", "cam", "gradcam", "gradcampp", "secam_layercam"}
+    timing = pd.read_csv(tables / "timing.csv")
+    assert set(timing["method"]) == set(METHODS) and (timing["n"] == 2).all()
+    with Image.open(finished_run / "figures" / "timing.png") as figure:
+        assert figure.size[0] > 600 and figure.size[1] > 300
+    assert (finished_run / "figures" / "timing.pdf").stat().st_size > 1000
+
+
 def test_logs_per_rule(finished_run):
     logs = sorted(
         p.relative_to(finished_run / "logs").as_posix()

@@ -75,6 +75,8 @@ TABLES: dict[str, dict[str, str]] = {
         "selected_regions": "ids of the selected superpixels, best first (empty for pixel methods)",
         "region_scores": "score of every superpixel, by region id (empty for pixel methods)",
         "truncated": "true when k exceeded the number of regions",
+        "energy_ebpg": "share of the positive explanation heatmap's mass inside the boxes "
+        "(heatmap: the map for pixel methods, each pixel's region score for SeCAM and LIME)",
         "area": "share of the image covered by the explanation (0-1)",
         "seconds": "time of this explanation (s), its share of shared work included",
     },
@@ -106,6 +108,7 @@ TABLES: dict[str, dict[str, str]] = {
         "box_iou": "IoU of the explanation's bounding box with the best-matching ground-truth box",
         "mask_iou": "IoU of the explanation mask with the union of the ground-truth boxes",
         "ebpg": "share of the explanation's pixels inside the union of the ground-truth boxes",
+        "energy_ebpg": "share of the positive heatmap's mass inside that union",
         "seconds": "time of the explanation (s)",
     },
     "summary": {
@@ -118,6 +121,42 @@ TABLES: dict[str, dict[str, str]] = {
         "ebpg": "mean EBPG",
         "area": "mean explanation area (share of the image)",
         "median_seconds": "median time per explanation (s)",
+    },
+    "quantitative": {
+        "model": "model name",
+        "method": "method",
+        "selection": "selection",
+        "n": "images",
+        **{
+            f"{metric}{suffix}": f"{what} of {metric}"
+            for metric in ("box_iou", "mask_iou", "ebpg", "energy_ebpg")
+            for suffix, what in (
+                ("", "mean"),
+                ("_low", "95 % bootstrap CI, lower end"),
+                ("_high", "95 % bootstrap CI, upper end"),
+            )
+        },
+        "area": "mean explanation area (share of the image)",
+    },
+    "paired": {
+        "model": "model name",
+        "selection": "selection shared by both methods",
+        "baseline": "the method SeCAM is compared with",
+        "metric": "box_iou, mask_iou, ebpg or energy_ebpg",
+        "n": "images with both explanations",
+        "difference": "mean of SeCAM minus baseline, image by image",
+        "difference_low": "95 % bootstrap CI of that mean, lower end",
+        "difference_high": "95 % bootstrap CI of that mean, upper end",
+        "wilcoxon_p": "two-sided Wilcoxon signed-rank p-value of the differences",
+    },
+    "timing": {
+        "model": "model name",
+        "method": "method",
+        "device": "device",
+        "n": "explanations timed",
+        "median_seconds": "median time per explanation (s)",
+        "q1_seconds": "first quartile (s)",
+        "q3_seconds": "third quartile (s)",
     },
 }
 

@@ -43,6 +43,18 @@ def boxes_mask(boxes: BoxList, shape: tuple[int, int]) -> np.ndarray:
     return mask
 
 
+def energy_inside(heatmap: np.ndarray, boxes: BoxList) -> float:
+    """Energy-based pointing game: the share of the positive heatmap's mass inside the boxes.
+
+    NaN when the heatmap has no positive mass.
+    """
+    positive = np.clip(np.asarray(heatmap, dtype=np.float64), 0, None)
+    total = positive.sum()
+    if total <= 0:
+        return float("nan")
+    return float(positive[boxes_mask(boxes, positive.shape)].sum() / total)
+
+
 class LocalisationMetric(ABC):
     name: str
 

@@ -56,11 +56,12 @@ MODE_NOTES = {
 
 @dataclass
 class Sampling:
-    """Which annotated images to stage; the filters compose, in this order."""
+    """Which annotated images to stage: the filters narrow the set, in this order, then the
+    preset adds every image of its classes."""
 
     image_ids: Sequence[str] = ()
     classes: Sequence[str] = ()  # wnids, labels or indices
-    preset: str | None = None  # "paper": the paper's example classes
+    preset: str | None = None  # "paper": also every image of the paper's example classes
     per_class: int | None = None  # at most N images per class, drawn with ``seed``
     seed: int = 0
     max_images: int | None = None  # then the first N in image-id order
@@ -128,24 +129,29 @@ def clean_boxes(boxes: Sequence[Box], width: int, height: int) -> tuple[list[Box
     return kept, notes
 
 
+def _class_wnids(names: Sequence[str], classes: ClassList) -> set[str]:
+    try:
+        return {classes.wnids[classes.find(str(name))] for name in names}
+    except (KeyError, ValueError) as error:
+        raise ValueError(f"dataset.sample.classes: {error}") from None
+
+
 def _sample(
     annotations: dict[str, Annotation],
     sampling: Sampling,
     classes: ClassList,
     rejected: _Rejections,
 ) -> list[str]:
-    candidates = sorted(annotations)
+    """Filters (image ids, classes, per-class draw) narrow the set; the preset adds to it."""
+    annotated = sorted(annotations)
+    candidates = annotated
     if sampling.image_ids:
         wanted = set(sampling.image_ids)
         for missing in sorted(wanted - set(candidates)):
             rejected.add(missing, "", "requested in dataset.sample.image_ids but not annotated")
         candidates = [i for i in candidates if i in wanted]
-    names = list(sampling.classes) + (list(PAPER_CLASSES) if sampling.preset == "paper" else [])
-    if names:
-        try:
-            chosen = {classes.wnids[classes.find(str(name))] for name in names}
-        except (KeyError, ValueError) as error:
-            raise ValueError(f"dataset.sample.classes: {error}") from None
+    if sampling.classes:
+        chosen = _class_wnids(sampling.classes, classes)
         candidates = [i for i in candidates if _wnid(annotations[i]) in chosen]
     if sampling.per_class is not None:
         by_class: dict[str, list[str]] = {}
@@ -158,6 +164,10 @@ def _sample(
             count = min(sampling.per_class, len(ids))
             keep.update(ids[i] for i in rng.choice(len(ids), size=count, replace=False))
         candidates = [i for i in candidates if i in keep]
+    if sampling.preset == "paper":
+        paper = _class_wnids(PAPER_CLASSES, classes)
+        extra = {i for i in annotated if _wnid(annotations[i]) in paper}
+        candidates = sorted(set(candidates) | extra)
     return candidates
 
 

@@ -74,4 +74,8 @@ def summary_outputs():
         f"{RESULTS}/tables/summary.md",
         f"{RESULTS}/run_info.json",
         f"{RESULTS}/figures/examples.png",
+        f"{RESULTS}/tables/quantitative.csv",
+        f"{RESULTS}/tables/paired.csv",
+        f"{RESULTS}/tables/timing.csv",
+        f"{RESULTS}/figures/timing.png",
     ]

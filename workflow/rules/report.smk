@@ -54,3 +54,40 @@ rule examples:
         f"{RESULTS}/logs/examples.log",
     script:
         "../scripts/examples.py"
+
+
+QUANTITATIVE_TABLES = {
+    f"{name}_{fmt}": f"{RESULTS}/tables/{name}.{fmt}"
+    for name in ("quantitative", "paired", "timing")
+    for fmt in ("csv", "md", "tex")
+}
+
+
+rule quantitative:
+    input:
+        metrics=f"{RESULTS}/metrics.parquet",
+        timings=f"{RESULTS}/timings.parquet",
+    output:
+        **{
+            key: (
+                report(path, caption=f"../report/{key[:-4]}.rst", category="Tables")
+                if key.endswith("_csv")
+                else path
+            )
+            for key, path in QUANTITATIVE_TABLES.items()
+        },
+        timing_png=report(
+            f"{RESULTS}/figures/timing.png",
+            caption="../report/timing_plot.rst",
+            category="Figures",
+        ),
+        timing_pdf=f"{RESULTS}/figures/timing.pdf",
+    params:
+        config=config,
+        tables=QUANTITATIVE_TABLES,
+    conda:
+        "../../environment.yml"
+    log:
+        f"{RESULTS}/logs/quantitative.log",
+    script:
+        "../scripts/quantitative.py"

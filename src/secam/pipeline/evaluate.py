@@ -30,7 +30,16 @@ def run_evaluate(
     batch_boxes = [[list(map(int, box)) for box in boxes] for boxes in batch_boxes]
 
     metrics = explanations[
-        ["image_id", "model", "method", "selection", "target_index", "area", "seconds"]
+        [
+            "image_id",
+            "model",
+            "method",
+            "selection",
+            "target_index",
+            "area",
+            "seconds",
+            "energy_ebpg",
+        ]
     ].copy()
     metrics["label_index"] = [int(images.loc[i, "class_index"]) for i in metrics["image_id"]]
     metrics["predicted_index"] = [

@@ -21,6 +21,7 @@ from secam.artifacts import TABLES, read_arrays, read_table, write_arrays, write
 from secam.imaging import load_rgb
 from secam.lime_explainer import lime_region_scores
 from secam.methods import method_spec
+from secam.metrics import energy_inside
 from secam.pipeline.common import load_configured_model, shard_rows
 from secam.regions import region_means, upsample
 from secam.selection import (
@@ -88,6 +89,7 @@ class _Writer:
         results: Sequence[tuple[Selection, np.ndarray, np.ndarray, bool, float]],
         region_scores: np.ndarray | None,
         n_regions: int,
+        energy: float,
     ) -> None:
         shared = seconds["forward"] + seconds["upsample"] + seconds["region"]
         select_times = []
@@ -107,6 +109,7 @@ class _Writer:
                     if region_scores is None
                     else [float(s) for s in region_scores],
                     "truncated": bool(truncated),
+                    "energy_ebpg": energy,
                     "area": float(mask.mean()),
                     "seconds": shared + select_seconds,
                 }
@@ -214,8 +217,19 @@ def run_explain_maps(
             results,
             scores,
             int(labels.max()) + 1 if scores is not None else 0,
+            energy_inside(full_map.numpy() if scores is None else scores[labels], row.boxes),
         )
     writer.write(outputs)
+
+
+def lime_subset(image_ids: Sequence[str], max_images: int | None, seed: int) -> set[str]:
+    """The images LIME explains: all, or ``max_images`` drawn with ``seed`` from the whole
+    manifest, so the subset does not depend on how the images are sharded."""
+    ordered = sorted(image_ids)
+    if max_images is None or max_images >= len(ordered):
+        return set(ordered)
+    chosen = np.random.default_rng(seed).choice(len(ordered), size=max_images, replace=False)
+    return {ordered[i] for i in chosen}
 
 
 def run_explain_lime(
@@ -227,10 +241,16 @@ def run_explain_lime(
 ) -> None:
     """LIME (the ``lime`` package) on the cached superpixels, for the class already explained."""
     rows, label_images, segmentation, predictions = inputs.load()
+    options = config["lime"]
+    subset = lime_subset(
+        read_table(inputs.manifest, "manifest")["image_id"],
+        options.get("max_images"),
+        options["seed"],
+    )
+    rows = rows[rows["image_id"].isin(subset)].reset_index(drop=True)
     model = load_configured_model(model_name, config, threads)
     writer = _Writer(model_name, "lime", torch.__version__, torch.get_num_threads())
     selections = selections_for("lime", config)
-    options = config["lime"]
 
     def explain(image: np.ndarray, labels: np.ndarray, target: int, samples: int) -> np.ndarray:
         return lime_region_scores(
@@ -267,5 +287,6 @@ def run_explain_lime(
             results,
             scores,
             int(labels.max()) + 1,
+            energy_inside(scores[labels], row.boxes),
         )
     writer.write(outputs)

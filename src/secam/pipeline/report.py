@@ -12,7 +12,15 @@ import pandas as pd
 from secam.artifacts import TABLES, check_columns, read_table, write_table, write_text
 from secam.provenance import provenance
 from secam.report.figures import ExampleCell, draw_examples
-from secam.report.tables import summarise, to_markdown
+from secam.report.tables import (
+    paired_differences,
+    quantitative,
+    render,
+    summarise,
+    timing_table,
+    to_markdown,
+)
+from secam.report.timing_plot import draw_timing
 
 
 def concat_tables(paths: Sequence[str | Path], table: str) -> pd.DataFrame:
@@ -39,6 +47,33 @@ def run_summary(
     write_text(out_csv, summary.to_csv(index=False, float_format="%.4f"))
     write_text(out_md, to_markdown(summary))
     write_text(out_info, json.dumps(provenance(config), indent=2, sort_keys=True) + "\n")
+
+
+def run_quantitative(
+    metrics_path: str,
+    timings_path: str,
+    config: dict[str, Any],
+    tables: dict[str, str],
+    figures: Sequence[str],
+) -> None:
+    """Quantitative, paired and timing tables (CSV, Markdown, LaTeX) and the timing plot.
+
+    ``tables`` maps ``<table>_<csv|md|tex>`` to output paths.
+    """
+    metrics = read_table(metrics_path, "metrics")
+    timings = read_table(timings_path, "timings")
+    options = config["report"]
+    frames = {
+        "quantitative": quantitative(metrics, options["bootstrap_resamples"], options["seed"]),
+        "paired": paired_differences(
+            metrics, "secam", options["bootstrap_resamples"], options["seed"]
+        ),
+        "timing": timing_table(timings),
+    }
+    for key, path in tables.items():
+        name, fmt = key.rsplit("_", 1)
+        write_text(path, render(frames[name], fmt))
+    draw_timing(timings, figures)
 
 
 def run_examples(

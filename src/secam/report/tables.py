@@ -7,6 +7,7 @@ import pandas as pd
 
 from secam.artifacts import TABLES, check_columns
 from secam.report.ordering import method_rank, selection_rank
+from secam.statistics import bootstrap_ci, wilcoxon_p
 
 
 def summarise(metrics: pd.DataFrame) -> pd.DataFrame:
@@ -60,3 +61,125 @@ def to_markdown(summary: pd.DataFrame) -> str:
                 cells.append(str(value))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+METRICS = ("box_iou", "mask_iou", "ebpg", "energy_ebpg")
+BASELINE_ORDER = ("lime", "cam", "gradcam", "gradcampp", "layercam", "scorecam")
+
+
+def _ordered(frame: pd.DataFrame, *keys: str) -> pd.DataFrame:
+    def rank(row: pd.Series) -> tuple:
+        parts: list = [row["model"]]
+        for key in keys:
+            value = row[key]
+            if key in {"method", "baseline"}:
+                parts.append(method_rank(value))
+            elif key == "selection":
+                parts.append(selection_rank(value))
+            else:
+                parts.append(value)
+        return tuple(parts)
+
+    if frame.empty:
+        return frame.reset_index(drop=True)
+    order = sorted(range(len(frame)), key=lambda i: rank(frame.iloc[i]))
+    return frame.iloc[order].reset_index(drop=True)
+
+
+def quantitative(metrics: pd.DataFrame, resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Means with 95 % bootstrap intervals per model x method x selection."""
+    rows = []
+    for (model, method, selection), group in metrics.groupby(["model", "method", "selection"]):
+        row: dict[str, object] = {
+            "model": model,
+            "method": method,
+            "selection": selection,
+            "n": int(group["image_id"].nunique()),
+        }
+        for metric in METRICS:
+            interval = bootstrap_ci(group[metric].to_numpy(), resamples=resamples, seed=seed)
+            row.update(
+                {
+                    metric: interval.mean,
+                    f"{metric}_low": interval.low,
+                    f"{metric}_high": interval.high,
+                }
+            )
+        row["area"] = float(group["area"].mean())
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=list(TABLES["quantitative"]))
+    return check_columns(_ordered(frame, "method", "selection"), "quantitative")
+
+
+def paired_differences(
+    metrics: pd.DataFrame, method: str = "secam", resamples: int = 2000, seed: int = 0
+) -> pd.DataFrame:
+    """``method`` minus each other method, image by image, at each selection both have."""
+    rows = []
+    for model, per_model in metrics.groupby("model"):
+        ours = per_model[per_model["method"] == method]
+        for baseline, theirs in per_model[per_model["method"] != method].groupby("method"):
+            for selection in sorted(set(ours["selection"]) & set(theirs["selection"])):
+                a = ours[ours["selection"] == selection].set_index("image_id")
+                b = theirs[theirs["selection"] == selection].set_index("image_id")
+                shared = a.index.intersection(b.index)
+                for metric in METRICS:
+                    diff = (a.loc[shared, metric] - b.loc[shared, metric]).to_numpy(float)
+                    interval = bootstrap_ci(diff, resamples=resamples, seed=seed)
+                    rows.append(
+                        {
+                            "model": model,
+                            "selection": selection,
+                            "baseline": baseline,
+                            "metric": metric,
+                            "n": interval.n,
+                            "difference": interval.mean,
+                            "difference_low": interval.low,
+                            "difference_high": interval.high,
+                            "wilcoxon_p": wilcoxon_p(diff),
+                        }
+                    )
+    frame = pd.DataFrame(rows, columns=list(TABLES["paired"]))
+    return check_columns(_ordered(frame, "baseline", "selection", "metric"), "paired")
+
+
+def timing_table(timings: pd.DataFrame) -> pd.DataFrame:
+    """Median and quartiles of the time per explanation, per model x method x device."""
+    rows = []
+    for (model, method, device), group in timings.groupby(["model", "method", "device"]):
+        seconds = group["total_seconds"].to_numpy(float)
+        q1, median, q3 = np.percentile(seconds, [25, 50, 75])
+        rows.append(
+            {
+                "model": model,
+                "method": method,
+                "device": device,
+                "n": len(seconds),
+                "median_seconds": median,
+                "q1_seconds": q1,
+                "q3_seconds": q3,
+            }
+        )
+    frame = pd.DataFrame(rows, columns=list(TABLES["timing"]))
+    return check_columns(_ordered(frame, "method", "device"), "timing")
+
+
+def render(frame: pd.DataFrame, fmt: str) -> str:
+    """CSV (full precision), Markdown or LaTeX (rounded) text of a table."""
+    if fmt == "csv":
+        return frame.to_csv(index=False, float_format="%.6g")
+    rounded = frame.copy()
+    for column in rounded.columns:
+        if rounded[column].dtype.kind != "f":
+            continue
+        precise = "seconds" in column or column == "wilcoxon_p"
+        rounded[column] = rounded[column].map(
+            lambda v, precise=precise: (
+                "n/a" if pd.isna(v) else f"{v:.4g}" if precise else f"{v:.3f}"
+            )
+        )
+    if fmt == "md":
+        return rounded.to_markdown(index=False) + "\n"
+    if fmt == "tex":
+        return rounded.to_latex(index=False, escape=True)
+    raise ValueError(f"unknown table format {fmt!r}")

@@ -1,0 +1,11 @@
+from secam.pipeline.report import run_quantitative
+from secam.pipeline.snakemake_io import logged
+
+with logged(snakemake):
+    run_quantitative(
+        snakemake.input.metrics,
+        snakemake.input.timings,
+        snakemake.params.config,
+        {key: getattr(snakemake.output, key) for key in snakemake.params.tables},
+        [snakemake.output.timing_png, snakemake.output.timing_pdf],
+    )
