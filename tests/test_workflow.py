@@ -144,6 +144,32 @@ def test_quantitative_tables_and_timing_figure(finished_run):
     assert (finished_run / "figures" / "timing.pdf").stat().st_size > 1000
 
 
+def test_paper_table_and_figures(finished_run):
+    table = pd.read_csv(finished_run / "tables" / "table1.csv")
+    assert table.columns.tolist() == [
+        "model",
+        "image_id",
+        "lime_seconds",
+        "cam_seconds",
+        "secam_seconds",
+        "lime_over_cam",
+        "lime_over_secam",
+    ]
+    row = table.iloc[0]
+    assert row["image_id"] == "chelsea" and row["lime_over_cam"] > 10
+    sizes = {}
+    for number in range(1, 6):
+        with Image.open(finished_run / "figures" / f"figure{number}.png") as figure:
+            sizes[number] = figure.size
+            # not blank: the pixels vary
+            assert np.asarray(figure.convert("L")).std() > 10
+        assert (finished_run / "figures" / f"figure{number}.pdf").stat().st_size > 1000
+    assert sizes[1][0] > 500  # the whole chelsea image at 120 dpi
+    assert sizes[2][0] > sizes[2][1]  # three panels side by side
+    # chelsea (tabby) is predicted as an Egyptian cat: the first misclassified image
+    assert sizes[3][0] > 1000
+
+
 def test_logs_per_rule(finished_run):
     logs = sorted(
         p.relative_to(finished_run / "logs").as_posix()
@@ -151,6 +177,19 @@ def test_logs_per_rule(finished_run):
     )
     assert "stage.log" in logs and "summary.log" in logs
     assert "explain/efficientnet_lite0/lime/shard00001.log" in logs
+
+
+def test_html_report(finished_run):
+    workdir = finished_run.parent
+    report = workdir / "report.html"
+    result = _snakemake(
+        workdir, "--configfile", str(workdir / "config.yaml"), "--report", str(report)
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    text = report.read_text(errors="replace")
+    assert report.stat().st_size > 100_000
+    for caption in ("Table I", "Figures 3-5", "bootstrap", "Table II"):
+        assert caption in text, caption
 
 
 def test_rerun_has_nothing_to_do(finished_run):

@@ -184,9 +184,18 @@ def empty_table(table: str) -> pd.DataFrame:
     return pd.DataFrame({column: pd.Series(dtype=object) for column in TABLES[table]})
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_target(path: Path) -> tuple[int, str]:
+    """A temporary file beside ``path``, with the permissions a plain ``open`` would give."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(handle, 0o666 & ~_umask())  # mkstemp makes 0600: others on a cluster could not read
+    return handle, tmp
 
 
 def write_table(frame: pd.DataFrame, path: str | Path, table: str) -> None:

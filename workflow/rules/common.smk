@@ -66,6 +66,14 @@ def all_predictions(_):
     )
 
 
+def all_maps(_):
+    return expand(f"{RESULTS}/activations/{{model}}/{{shard}}.npz", model=MODELS, shard=shards())
+
+
+def all_segments(_):
+    return expand(f"{RESULTS}/segments/{{shard}}.npz", shard=shards())
+
+
 def summary_outputs():
     return [
         f"{RESULTS}/metrics.parquet",
@@ -78,4 +86,6 @@ def summary_outputs():
         f"{RESULTS}/tables/paired.csv",
         f"{RESULTS}/tables/timing.csv",
         f"{RESULTS}/figures/timing.png",
+        f"{RESULTS}/tables/table1.csv",
+        *(f"{RESULTS}/figures/figure{n}.png" for n in range(1, 6)),
     ]

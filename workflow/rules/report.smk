@@ -91,3 +91,41 @@ rule quantitative:
         f"{RESULTS}/logs/quantitative.log",
     script:
         "../scripts/quantitative.py"
+
+
+PAPER_FIGURES = {n: [f"{RESULTS}/figures/figure{n}.{ext}" for ext in ("png", "pdf")] for n in range(1, 6)}
+TABLE_ONE = {fmt: f"{RESULTS}/tables/table1.{fmt}" for fmt in ("csv", "md", "tex")}
+
+
+rule paper_outputs:
+    # Table I and Figures 1-5 of the paper, from the finished run's artifacts.
+    input:
+        manifest=f"{RESULTS}/manifest.parquet",
+        timings=f"{RESULTS}/timings.parquet",
+        masks=all_explanations("masks"),
+        predictions=all_predictions,
+        maps=all_maps,
+        segments=all_segments,
+    output:
+        table1_csv=report(
+            TABLE_ONE["csv"], caption="../report/table1.rst", category="Paper"
+        ),
+        table1_md=TABLE_ONE["md"],
+        table1_tex=TABLE_ONE["tex"],
+        **{
+            f"figure{n}_{ext}": (
+                report(path, caption=f"../report/figure{n}.rst", category="Paper")
+                if ext == "png"
+                else path
+            )
+            for n, paths in PAPER_FIGURES.items()
+            for ext, path in zip(("png", "pdf"), paths)
+        },
+    params:
+        config=config,
+    conda:
+        "../../environment.yml"
+    log:
+        f"{RESULTS}/logs/paper_outputs.log",
+    script:
+        "../scripts/paper_outputs.py"

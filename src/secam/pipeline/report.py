@@ -12,6 +12,14 @@ import pandas as pd
 from secam.artifacts import TABLES, check_columns, read_table, write_table, write_text
 from secam.provenance import provenance
 from secam.report.figures import ExampleCell, draw_examples
+from secam.report.paper import (
+    RunData,
+    figure_misclassified,
+    figure_one,
+    figure_two,
+    misclassified,
+    table_one,
+)
 from secam.report.tables import (
     paired_differences,
     quantitative,
@@ -74,6 +82,37 @@ def run_quantitative(
         name, fmt = key.rsplit("_", 1)
         write_text(path, render(frames[name], fmt))
     draw_timing(timings, figures)
+
+
+def run_paper_outputs(
+    manifest_path: str,
+    timings_path: str,
+    artifacts: dict[str, Sequence[str]],
+    config: dict[str, Any],
+    table_one_paths: dict[str, str],
+    figures: dict[int, Sequence[str]],
+) -> None:
+    """Table I and Figures 1-5 (see :mod:`secam.report.paper`)."""
+    data = RunData(
+        read_table(manifest_path, "manifest"),
+        segments=artifacts["segments"],
+        maps=artifacts["maps"],
+        predictions_files=artifacts["predictions"],
+        masks=artifacts["masks"],
+    )
+    timings = read_table(timings_path, "timings")
+    for fmt, path in table_one_paths.items():
+        write_text(path, render(table_one(timings), fmt))
+    models = config["models"]
+    figure_one(data, figures[1])
+    lime_ids = sorted(set(timings.loc[timings["method"] == "lime", "image_id"]))
+    figure_two(data, models, lime_ids, figures[2])
+    wrong = misclassified(data, models[0])
+    for number in (3, 4, 5):
+        index = number - 3
+        figure_misclassified(
+            data, models[0], wrong[index] if index < len(wrong) else None, figures[number]
+        )
 
 
 def run_examples(

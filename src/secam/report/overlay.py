@@ -34,22 +34,35 @@ def region_label_points(labels: np.ndarray) -> list[tuple[int, float, float]]:
 def draw_overlay(
     image: np.ndarray,
     labels: np.ndarray,
-    mask: np.ndarray,
+    mask: np.ndarray | None,
     selected: np.ndarray,
-    out: str | Path,
+    out: str | Path | None = None,
     title: str = "",
+    axis: plt.Axes | None = None,
 ) -> None:
-    """The explanation (rest darkened, outline yellow), thin superpixel borders, region numbers."""
-    shown = np.where(mask[..., None], image, (image * 0.35).astype(np.uint8))
+    """The explanation (rest darkened, outline yellow), thin superpixel borders, region numbers.
+
+    ``mask`` None shows the segmentation alone (the paper's Figure 1). Draws into ``axis`` when
+    given, else into a figure of the image's size saved to ``out``.
+    """
+    shown = (
+        image.copy()
+        if mask is None
+        else np.where(mask[..., None], image, (image * 0.35).astype(np.uint8))
+    )
     shown[find_boundaries(labels, mode="inner")] = (235, 235, 235)
-    outline = find_boundaries(mask, mode="inner")
-    outline = ndimage.binary_dilation(outline, iterations=max(1, image.shape[1] // 300))
-    shown[outline] = (255, 210, 0)
-    height, width = image.shape[:2]
-    figure, axis = plt.subplots(figsize=(width / 100, height / 100), dpi=100)
+    if mask is not None:
+        outline = find_boundaries(mask, mode="inner")
+        outline = ndimage.binary_dilation(outline, iterations=max(1, image.shape[1] // 300))
+        shown[outline] = (255, 210, 0)
+    figure = None
+    if axis is None:
+        height, width = image.shape[:2]
+        figure, axis = plt.subplots(figsize=(width / 100, height / 100), dpi=100)
     axis.imshow(shown)
     chosen = {int(r) for r in selected}
     for region, x, y in region_label_points(labels):
+        picked = region in chosen
         axis.text(
             x,
             y,
@@ -57,18 +70,20 @@ def draw_overlay(
             ha="center",
             va="center",
             fontsize=6,
-            color="black" if region in chosen else "white",
-            fontweight="bold" if region in chosen else "normal",
+            color="black" if picked else "white",
+            fontweight="bold" if picked else "normal",
             bbox={
                 "boxstyle": "round,pad=0.1",
-                "fc": (1, 0.82, 0) if region in chosen else (0, 0, 0, 0.4),
                 "ec": "none",
+                "fc": (1, 0.82, 0) if picked else (0, 0, 0, 0.4),
             },
         )
     axis.set_axis_off()
     if title:
         axis.set_title(title, fontsize=8)
-    figure.tight_layout(pad=0.2)
-    with atomic_path(out) as target:
-        figure.savefig(target, dpi=100)
-    plt.close(figure)
+    if figure is not None:
+        figure.tight_layout(pad=0.2)
+        assert out is not None
+        with atomic_path(out) as target:
+            figure.savefig(target, dpi=100)
+        plt.close(figure)

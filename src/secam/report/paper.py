@@ -1,0 +1,253 @@
+"""The paper's own table and figures: Table I, Figure 1, Figure 2 and Figures 3-5.
+
+- Table I: LIME against CAM (and SeCAM) running time on one image, per model.
+- Figure 1: a segmented image with each superpixel's number at its centre.
+- Figure 2: input, LIME and CAM side by side, one row per model.
+- Figures 3-5: CAM against SeCAM on images the model gets wrong (prediction != label), picked
+  automatically, showing what drove the wrong class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from secam.artifacts import atomic_path, read_arrays, read_table
+from secam.classes import imagenet_classes
+from secam.imaging import load_rgb
+from secam.regions import upsample
+from secam.report.overlay import draw_overlay
+from secam.sources import ImageSource
+
+FIGURE_SELECTION = "top3"  # the paper's figures show three regions
+
+
+@dataclass
+class RunData:
+    """Lazy access to a finished run's per-shard artifacts, given as explicit file lists.
+
+    Paths follow the workflow's layout: ``segments/<shard>.npz``, ``activations/<model>/<shard>
+    .{npz,parquet}`` and ``explanations/<model>/<method>/<shard>.npz``.
+    """
+
+    manifest: pd.DataFrame
+    segments: Sequence[str | Path] = ()
+    maps: Sequence[str | Path] = ()
+    predictions_files: Sequence[str | Path] = ()
+    masks: Sequence[str | Path] = ()
+    _arrays: dict[Path, dict[str, np.ndarray]] = field(default_factory=dict)
+
+    def _find(self, files: Sequence[str | Path], *parts: str) -> Path | None:
+        """The file whose last folders and stem are ``parts`` (say model, method, shard)."""
+        *folders, stem = parts
+        for file in map(Path, files):
+            if file.stem == stem and file.parent.parts[
+                len(file.parent.parts) - len(folders) :
+            ] == tuple(folders):
+                return file
+        return None
+
+    def _npz(self, path: Path | None) -> dict[str, np.ndarray]:
+        if path is None:
+            return {}
+        if path not in self._arrays:
+            self._arrays[path] = read_arrays(path)
+        return self._arrays[path]
+
+    def row(self, image_id: str) -> pd.Series:
+        return self.manifest.set_index("image_id").loc[image_id]
+
+    def image(self, image_id: str) -> np.ndarray:
+        return load_rgb(ImageSource.from_row(self.row(image_id)))
+
+    def labels(self, image_id: str) -> np.ndarray:
+        shard = self.row(image_id)["shard"]
+        return self._npz(self._find(self.segments, shard))[image_id]
+
+    def heatmap(self, model: str, image_id: str, source: str = "cam") -> np.ndarray | None:
+        row = self.row(image_id)
+        grid = self._npz(self._find(self.maps, model, row["shard"])).get(f"{source}/{image_id}")
+        if grid is None:
+            return None
+        return upsample(grid, (int(row["height"]), int(row["width"]))).numpy()
+
+    def mask(self, model: str, method: str, image_id: str, selection: str) -> np.ndarray | None:
+        shard = self.row(image_id)["shard"]
+        masks = self._npz(self._find(self.masks, model, method, shard))
+        return masks.get(f"{image_id}/{selection}")
+
+    def predictions(self, model: str) -> pd.DataFrame:
+        frames = [
+            read_table(p, "predictions")
+            for p in map(Path, self.predictions_files)
+            if p.parent.name == model
+        ]
+        frames = [f for f in frames if not f.empty]
+        return pd.concat(frames).set_index("image_id") if frames else pd.DataFrame()
+
+
+def table_one(timings: pd.DataFrame) -> pd.DataFrame:
+    """Per model: the first image LIME explained, and LIME's, CAM's and SeCAM's times on it."""
+    columns = [
+        "model",
+        "image_id",
+        "lime_seconds",
+        "cam_seconds",
+        "secam_seconds",
+        "lime_over_cam",
+        "lime_over_secam",
+    ]
+    rows = []
+    for model, group in timings.groupby("model"):
+        lime = group[group["method"] == "lime"].sort_values("image_id")
+        if lime.empty:
+            continue
+        image_id = lime.iloc[0]["image_id"]
+        times = group[group["image_id"] == image_id].set_index("method")["total_seconds"]
+        lime_s = float(times["lime"])
+        cam_s = float(times.get("cam", np.nan))
+        secam_s = float(times.get("secam", np.nan))
+        rows.append(
+            {
+                "model": model,
+                "image_id": image_id,
+                "lime_seconds": lime_s,
+                "cam_seconds": cam_s,
+                "secam_seconds": secam_s,
+                "lime_over_cam": lime_s / cam_s,
+                "lime_over_secam": lime_s / secam_s,
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _save(figure: plt.Figure, outputs: Sequence[str | Path]) -> None:
+    figure.tight_layout()
+    for out in outputs:
+        with atomic_path(out) as target:
+            figure.savefig(target, dpi=120)
+    plt.close(figure)
+
+
+def _placeholder(text: str, outputs: Sequence[str | Path]) -> None:
+    figure, axis = plt.subplots(figsize=(6, 2))
+    axis.text(0.5, 0.5, text, ha="center", va="center", fontsize=10, wrap=True)
+    axis.set_axis_off()
+    _save(figure, outputs)
+
+
+def _heat(axis: plt.Axes, image: np.ndarray, heat: np.ndarray | None, title: str) -> None:
+    axis.imshow(image)
+    if heat is not None:
+        axis.imshow(np.clip(heat, 0, None), cmap="jet", alpha=0.45)
+    axis.set_title(title, fontsize=8)
+    axis.set_axis_off()
+
+
+def _masked(axis: plt.Axes, image: np.ndarray, mask: np.ndarray | None, title: str) -> None:
+    shown = (
+        image if mask is None else np.where(mask[..., None], image, (image * 0.3).astype(np.uint8))
+    )
+    axis.imshow(shown)
+    axis.set_title(title if mask is not None else f"{title}: n/a", fontsize=8)
+    axis.set_axis_off()
+
+
+def figure_one(data: RunData, outputs: Sequence[str | Path]) -> None:
+    if data.manifest.empty:
+        _placeholder("no image in this run", outputs)
+        return
+    image_id = sorted(data.manifest["image_id"])[0]
+    image = data.image(image_id)
+    figure, axis = plt.subplots(figsize=(image.shape[1] / 80, image.shape[0] / 80))
+    draw_overlay(
+        image,
+        data.labels(image_id),
+        None,
+        np.zeros(0, int),
+        axis=axis,
+        title=f"{image_id}: {int(data.labels(image_id).max()) + 1} superpixels",
+    )
+    _save(figure, outputs)
+
+
+def figure_two(
+    data: RunData, models: Sequence[str], lime_ids: Sequence[str], outputs: Sequence[str | Path]
+) -> None:
+    """Input, LIME and CAM side by side for the first image LIME explained, per model."""
+    if not lime_ids:
+        _placeholder("LIME explained no image in this run", outputs)
+        return
+    image_id = sorted(lime_ids)[0]
+    image = data.image(image_id)
+    figure, axes = plt.subplots(len(models), 3, figsize=(9, 2.8 * len(models)), squeeze=False)
+    for row, model in enumerate(models):
+        axes[row, 0].imshow(image)
+        axes[row, 0].set_title(f"{model}: input", fontsize=8)
+        axes[row, 0].set_axis_off()
+        _masked(
+            axes[row, 1],
+            image,
+            data.mask(model, "lime", image_id, FIGURE_SELECTION),
+            f"LIME ({FIGURE_SELECTION})",
+        )
+        _heat(axes[row, 2], image, data.heatmap(model, image_id, "cam"), "CAM")
+    _save(figure, outputs)
+
+
+def misclassified(data: RunData, model: str, count: int = 3) -> list[str]:
+    """The first ``count`` images (by id) whose top-1 prediction is not the label."""
+    predictions = data.predictions(model)
+    if predictions.empty:
+        return []
+    labels = data.manifest.set_index("image_id")["class_index"]
+    wrong = [
+        i
+        for i in sorted(predictions.index)
+        if int(predictions.loc[i, "top5_indices"][0]) != int(labels[i])
+    ]
+    return wrong[:count]
+
+
+def figure_misclassified(
+    data: RunData, model: str, image_id: str | None, outputs: Sequence[str | Path]
+) -> None:
+    """Input, CAM and SeCAM for one image the model gets wrong."""
+    if image_id is None:
+        _placeholder(f"{model} classified every image of this run correctly", outputs)
+        return
+    classes = imagenet_classes()
+    image = data.image(image_id)
+    predicted = int(data.predictions(model).loc[image_id, "top5_indices"][0])
+    label = int(data.row(image_id)["class_index"])
+    figure, axes = plt.subplots(1, 3, figsize=(10, 3.4))
+    axes[0].imshow(image)
+    axes[0].set_title(
+        f"{image_id}\nL: {classes.short_label(label)} / P: {classes.short_label(predicted)}",
+        fontsize=8,
+    )
+    axes[0].set_axis_off()
+    _heat(axes[1], image, data.heatmap(model, image_id, "cam"), f"CAM ({model})")
+    labels = data.labels(image_id)
+    mask = data.mask(model, "secam", image_id, FIGURE_SELECTION)
+    if mask is None:
+        _masked(axes[2], image, None, "SeCAM")
+    else:
+        selected = np.unique(labels[mask])
+        draw_overlay(
+            image,
+            labels,
+            mask,
+            selected,
+            axis=axes[2],
+            title=f"SeCAM ({FIGURE_SELECTION}): why {classes.short_label(predicted)}",
+        )
+    _save(figure, outputs)
