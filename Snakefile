@@ -18,6 +18,7 @@ include: "workflow/rules/segment.smk"
 include: "workflow/rules/activate.smk"
 include: "workflow/rules/explain.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/faithfulness.smk"
 include: "workflow/rules/report.smk"
 
 

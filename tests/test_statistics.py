@@ -54,6 +54,7 @@ def _metrics() -> pd.DataFrame:
                     "mask_iou": base,
                     "ebpg": base,
                     "energy_ebpg": np.nan,
+                    "pointing_hit": float(base > 0.4),
                     "area": 0.1,
                 }
             )

@@ -144,6 +144,27 @@ def test_quantitative_tables_and_timing_figure(finished_run):
     assert (finished_run / "figures" / "timing.pdf").stat().st_size > 1000
 
 
+def test_faithfulness_curves(finished_run):
+    curves = read_table(finished_run / "faithfulness.parquet", "faithfulness")
+    # every method on both images, LIME included (its subset is every image here)
+    assert len(curves) == 2 * len(METHODS)
+    for row in curves.itertuples():
+        assert len(row.fractions) == len(row.deletion) == len(row.insertion) == 11
+        assert row.fractions[0] == 0 and row.fractions[-1] == 1
+        assert row.deletion[0] == pytest.approx(row.insertion[-1])  # the untouched image
+        assert 0 <= row.deletion_auc <= 1 and 0 <= row.insertion_auc <= 1
+    by_method = curves.set_index(["method", "image_id"])
+    # CAM and SeCAM rank superpixels identically on a GAP model
+    for image_id in ("chelsea", "coffee"):
+        assert by_method.loc[("cam", image_id), "deletion_auc"] == pytest.approx(
+            by_method.loc[("secam", image_id), "deletion_auc"]
+        )
+    summary = pd.read_csv(finished_run / "tables" / "faithfulness.csv")
+    assert list(summary.columns) == list(TABLES["faithfulness_summary"])
+    with Image.open(finished_run / "figures" / "faithfulness.png") as figure:
+        assert figure.size[0] > 800
+
+
 def test_paper_table_and_figures(finished_run):
     table = pd.read_csv(finished_run / "tables" / "table1.csv")
     assert table.columns.tolist() == [

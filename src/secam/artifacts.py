@@ -77,6 +77,7 @@ TABLES: dict[str, dict[str, str]] = {
         "truncated": "true when k exceeded the number of regions",
         "energy_ebpg": "share of the positive explanation heatmap's mass inside the boxes "
         "(heatmap: the map for pixel methods, each pixel's region score for SeCAM and LIME)",
+        "pointing_hit": "1.0 when the heatmap's maximum lies inside the boxes, else 0.0",
         "area": "share of the image covered by the explanation (0-1)",
         "seconds": "time of this explanation (s), its share of shared work included",
     },
@@ -109,6 +110,7 @@ TABLES: dict[str, dict[str, str]] = {
         "mask_iou": "IoU of the explanation mask with the union of the ground-truth boxes",
         "ebpg": "share of the explanation's pixels inside the union of the ground-truth boxes",
         "energy_ebpg": "share of the positive heatmap's mass inside that union",
+        "pointing_hit": "pointing game: 1.0 when the heatmap's maximum lies inside that union",
         "seconds": "time of the explanation (s)",
     },
     "summary": {
@@ -129,7 +131,7 @@ TABLES: dict[str, dict[str, str]] = {
         "n": "images",
         **{
             f"{metric}{suffix}": f"{what} of {metric}"
-            for metric in ("box_iou", "mask_iou", "ebpg", "energy_ebpg")
+            for metric in ("box_iou", "mask_iou", "ebpg", "energy_ebpg", "pointing_hit")
             for suffix, what in (
                 ("", "mean"),
                 ("_low", "95 % bootstrap CI, lower end"),
@@ -142,12 +144,39 @@ TABLES: dict[str, dict[str, str]] = {
         "model": "model name",
         "selection": "selection shared by both methods",
         "baseline": "the method SeCAM is compared with",
-        "metric": "box_iou, mask_iou, ebpg or energy_ebpg",
+        "metric": "box_iou, mask_iou, ebpg, energy_ebpg or pointing_hit",
         "n": "images with both explanations",
         "difference": "mean of SeCAM minus baseline, image by image",
         "difference_low": "95 % bootstrap CI of that mean, lower end",
         "difference_high": "95 % bootstrap CI of that mean, upper end",
         "wilcoxon_p": "two-sided Wilcoxon signed-rank p-value of the differences",
+    },
+    "faithfulness": {
+        "image_id": "image identifier",
+        "model": "model name",
+        "method": "method",
+        "target_index": "class explained",
+        "n_regions": "superpixels of the image",
+        "fractions": "share of the superpixels removed or inserted at each step",
+        "deletion": "probability of the class with the best superpixels blurred, per step",
+        "insertion": "probability of the class with only the best superpixels kept, per step",
+        "deletion_auc": "area under the deletion curve (lower is more faithful)",
+        "insertion_auc": "area under the insertion curve (higher is more faithful)",
+        "seconds": "time to compute both curves (s)",
+    },
+    "faithfulness_summary": {
+        "model": "model name",
+        "method": "method",
+        "n": "images",
+        **{
+            f"{metric}{suffix}": f"{what} of {metric}"
+            for metric in ("deletion_auc", "insertion_auc")
+            for suffix, what in (
+                ("", "mean"),
+                ("_low", "95 % bootstrap CI, lower end"),
+                ("_high", "95 % bootstrap CI, upper end"),
+            )
+        },
     },
     "timing": {
         "model": "model name",

@@ -60,6 +60,15 @@ def all_explanations(kind):
     )
 
 
+def all_faithfulness(_):
+    return expand(
+        f"{RESULTS}/faithfulness/{{model}}/{{method}}/{{shard}}.parquet",
+        model=MODELS,
+        method=METHODS,
+        shard=shards(),
+    )
+
+
 def all_predictions(_):
     return expand(
         f"{RESULTS}/activations/{{model}}/{{shard}}.parquet", model=MODELS, shard=shards()

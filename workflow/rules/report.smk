@@ -2,9 +2,11 @@ rule collect:
     input:
         metrics=all_metrics,
         timings=all_timings,
+        faithfulness=all_faithfulness,
     output:
         metrics=f"{RESULTS}/metrics.parquet",
         timings=f"{RESULTS}/timings.parquet",
+        faithfulness=f"{RESULTS}/faithfulness.parquet",
     conda:
         "../../environment.yml"
     log:
@@ -58,7 +60,7 @@ rule examples:
 
 QUANTITATIVE_TABLES = {
     f"{name}_{fmt}": f"{RESULTS}/tables/{name}.{fmt}"
-    for name in ("quantitative", "paired", "timing")
+    for name in ("quantitative", "paired", "timing", "faithfulness")
     for fmt in ("csv", "md", "tex")
 }
 
@@ -67,6 +69,7 @@ rule quantitative:
     input:
         metrics=f"{RESULTS}/metrics.parquet",
         timings=f"{RESULTS}/timings.parquet",
+        faithfulness=f"{RESULTS}/faithfulness.parquet",
     output:
         **{
             key: (
@@ -82,6 +85,12 @@ rule quantitative:
             category="Figures",
         ),
         timing_pdf=f"{RESULTS}/figures/timing.pdf",
+        curves_png=report(
+            f"{RESULTS}/figures/faithfulness.png",
+            caption="../report/faithfulness_plot.rst",
+            category="Figures",
+        ),
+        curves_pdf=f"{RESULTS}/figures/faithfulness.pdf",
     params:
         config=config,
         tables=QUANTITATIVE_TABLES,

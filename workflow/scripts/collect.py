@@ -5,6 +5,8 @@ with logged(snakemake):
     run_collect(
         snakemake.input.metrics,
         snakemake.input.timings,
+        snakemake.input.faithfulness,
         snakemake.output.metrics,
         snakemake.output.timings,
+        snakemake.output.faithfulness,
     )

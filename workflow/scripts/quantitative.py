@@ -5,7 +5,9 @@ with logged(snakemake):
     run_quantitative(
         snakemake.input.metrics,
         snakemake.input.timings,
+        snakemake.input.faithfulness,
         snakemake.params.config,
         {key: getattr(snakemake.output, key) for key in snakemake.params.tables},
         [snakemake.output.timing_png, snakemake.output.timing_pdf],
+        [snakemake.output.curves_png, snakemake.output.curves_pdf],
     )

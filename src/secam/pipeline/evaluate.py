@@ -39,6 +39,7 @@ def run_evaluate(
             "area",
             "seconds",
             "energy_ebpg",
+            "pointing_hit",
         ]
     ].copy()
     metrics["label_index"] = [int(images.loc[i, "class_index"]) for i in metrics["image_id"]]

@@ -18,6 +18,7 @@ import pandas as pd
 import torch
 
 from secam.artifacts import TABLES, read_arrays, read_table, write_arrays, write_table
+from secam.faithfulness import pointing_hit
 from secam.imaging import load_rgb
 from secam.lime_explainer import lime_region_scores
 from secam.methods import method_spec
@@ -89,8 +90,10 @@ class _Writer:
         results: Sequence[tuple[Selection, np.ndarray, np.ndarray, bool, float]],
         region_scores: np.ndarray | None,
         n_regions: int,
-        energy: float,
+        heatmap: np.ndarray,
+        boxes: list,
     ) -> None:
+        energy, hit = energy_inside(heatmap, boxes), float(pointing_hit(heatmap, boxes))
         shared = seconds["forward"] + seconds["upsample"] + seconds["region"]
         select_times = []
         for selection, mask, regions, truncated, select_seconds in results:
@@ -110,6 +113,7 @@ class _Writer:
                     else [float(s) for s in region_scores],
                     "truncated": bool(truncated),
                     "energy_ebpg": energy,
+                    "pointing_hit": hit,
                     "area": float(mask.mean()),
                     "seconds": shared + select_seconds,
                 }
@@ -217,7 +221,8 @@ def run_explain_maps(
             results,
             scores,
             int(labels.max()) + 1 if scores is not None else 0,
-            energy_inside(full_map.numpy() if scores is None else scores[labels], row.boxes),
+            full_map.numpy() if scores is None else scores[labels],
+            row.boxes,
         )
     writer.write(outputs)
 
@@ -287,6 +292,7 @@ def run_explain_lime(
             results,
             scores,
             int(labels.max()) + 1,
-            energy_inside(scores[labels], row.boxes),
+            scores[labels],
+            row.boxes,
         )
     writer.write(outputs)

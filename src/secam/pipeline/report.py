@@ -20,7 +20,9 @@ from secam.report.paper import (
     misclassified,
     table_one,
 )
+from secam.report.plots import draw_curves, draw_timing
 from secam.report.tables import (
+    faithfulness_summary,
     paired_differences,
     quantitative,
     render,
@@ -28,7 +30,6 @@ from secam.report.tables import (
     timing_table,
     to_markdown,
 )
-from secam.report.timing_plot import draw_timing
 
 
 def concat_tables(paths: Sequence[str | Path], table: str) -> pd.DataFrame:
@@ -42,10 +43,16 @@ def concat_tables(paths: Sequence[str | Path], table: str) -> pd.DataFrame:
 
 
 def run_collect(
-    metrics: Sequence[str], timings: Sequence[str], out_metrics: str, out_timings: str
+    metrics: Sequence[str],
+    timings: Sequence[str],
+    faithfulness: Sequence[str],
+    out_metrics: str,
+    out_timings: str,
+    out_faithfulness: str,
 ) -> None:
     write_table(concat_tables(metrics, "metrics"), out_metrics, "metrics")
     write_table(concat_tables(timings, "timings"), out_timings, "timings")
+    write_table(concat_tables(faithfulness, "faithfulness"), out_faithfulness, "faithfulness")
 
 
 def run_summary(
@@ -60,9 +67,11 @@ def run_summary(
 def run_quantitative(
     metrics_path: str,
     timings_path: str,
+    faithfulness_path: str,
     config: dict[str, Any],
     tables: dict[str, str],
-    figures: Sequence[str],
+    timing_figures: Sequence[str],
+    curve_figures: Sequence[str],
 ) -> None:
     """Quantitative, paired and timing tables (CSV, Markdown, LaTeX) and the timing plot.
 
@@ -70,6 +79,7 @@ def run_quantitative(
     """
     metrics = read_table(metrics_path, "metrics")
     timings = read_table(timings_path, "timings")
+    curves = read_table(faithfulness_path, "faithfulness")
     options = config["report"]
     frames = {
         "quantitative": quantitative(metrics, options["bootstrap_resamples"], options["seed"]),
@@ -77,11 +87,15 @@ def run_quantitative(
             metrics, "secam", options["bootstrap_resamples"], options["seed"]
         ),
         "timing": timing_table(timings),
+        "faithfulness": faithfulness_summary(
+            curves, options["bootstrap_resamples"], options["seed"]
+        ),
     }
     for key, path in tables.items():
         name, fmt = key.rsplit("_", 1)
         write_text(path, render(frames[name], fmt))
-    draw_timing(timings, figures)
+    draw_timing(timings, timing_figures)
+    draw_curves(curves, curve_figures)
 
 
 def run_paper_outputs(

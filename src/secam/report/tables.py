@@ -63,7 +63,7 @@ def to_markdown(summary: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-METRICS = ("box_iou", "mask_iou", "ebpg", "energy_ebpg")
+METRICS = ("box_iou", "mask_iou", "ebpg", "energy_ebpg", "pointing_hit")
 BASELINE_ORDER = ("lime", "cam", "gradcam", "gradcampp", "layercam", "scorecam")
 
 
@@ -141,6 +141,27 @@ def paired_differences(
                     )
     frame = pd.DataFrame(rows, columns=list(TABLES["paired"]))
     return check_columns(_ordered(frame, "baseline", "selection", "metric"), "paired")
+
+
+def faithfulness_summary(
+    curves: pd.DataFrame, resamples: int = 2000, seed: int = 0
+) -> pd.DataFrame:
+    """Mean deletion and insertion AUCs with 95 % bootstrap intervals per model x method."""
+    rows = []
+    for (model, method), group in curves.groupby(["model", "method"]):
+        row: dict[str, object] = {"model": model, "method": method, "n": len(group)}
+        for metric in ("deletion_auc", "insertion_auc"):
+            interval = bootstrap_ci(group[metric].to_numpy(), resamples=resamples, seed=seed)
+            row.update(
+                {
+                    metric: interval.mean,
+                    f"{metric}_low": interval.low,
+                    f"{metric}_high": interval.high,
+                }
+            )
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=list(TABLES["faithfulness_summary"]))
+    return check_columns(_ordered(frame, "method"), "faithfulness_summary")
 
 
 def timing_table(timings: pd.DataFrame) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Time per explanation on a log scale: the orders of magnitude between methods at a glance."""
+"""Plots of the comparison: time per explanation (log scale) and faithfulness curves."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
 
@@ -56,6 +57,34 @@ def draw_timing(timings: pd.DataFrame, outputs: Sequence[str | Path]) -> None:
     axis.set_xlabel("")
     axis.set_ylabel("seconds per explanation (log scale)")
     axis.grid(axis="y", which="both", alpha=0.3)
+    figure.tight_layout()
+    for out in outputs:
+        with atomic_path(out) as target:
+            figure.savefig(target, dpi=120)
+    plt.close(figure)
+
+
+def draw_curves(curves: pd.DataFrame, outputs: Sequence[str | Path]) -> None:
+    """Mean deletion and insertion curves per model and method."""
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for (model, method), group in sorted(
+        curves.groupby(["model", "method"]), key=lambda item: (item[0][0], method_rank(item[0][1]))
+    ):
+        label = f"{method_spec(method).display_name} ({model}, n={len(group)})"
+        for axis, column in zip(axes, ("deletion", "insertion"), strict=True):
+            steps = group["fractions"].iloc[0]
+            if all(len(f) == len(steps) for f in group["fractions"]):
+                values = np.stack([np.asarray(v) for v in group[column]]).mean(axis=0)
+                axis.plot(steps, values, marker="o", markersize=3, label=label)
+    for axis, title in zip(
+        axes, ("deletion (lower is better)", "insertion (higher is better)"), strict=True
+    ):
+        axis.set_title(title, fontsize=9)
+        axis.set_xlabel("share of superpixels blurred / restored, best first")
+        axis.grid(alpha=0.3)
+    axes[0].set_ylabel("probability of the explained class")
+    if len(curves):
+        axes[1].legend(fontsize=7)
     figure.tight_layout()
     for out in outputs:
         with atomic_path(out) as target:

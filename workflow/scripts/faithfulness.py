@@ -1,0 +1,14 @@
+from secam.pipeline.faithfulness import run_faithfulness
+from secam.pipeline.snakemake_io import logged, shard_inputs
+
+with logged(snakemake):
+    run_faithfulness(
+        snakemake.wildcards.method,
+        snakemake.wildcards.model,
+        snakemake.params.config,
+        shard_inputs(snakemake),
+        snakemake.input.maps,
+        snakemake.input.explanations,
+        snakemake.output[0],
+        threads=snakemake.threads,
+    )
