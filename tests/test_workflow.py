@@ -165,6 +165,16 @@ def test_faithfulness_curves(finished_run):
         assert figure.size[0] > 800
 
 
+def test_claims_table(finished_run):
+    claims = pd.read_csv(finished_run / "tables" / "claims.csv")
+    assert claims.columns.tolist() == ["claim", "model", "evidence", "verdict"]
+    assert set(claims["verdict"]) <= {"holds", "does not hold", "mixed", "not measured"}
+    speed = claims[claims["claim"].str.startswith("(b)")].iloc[0]
+    assert "LIME/SeCAM" in speed["evidence"] and speed["verdict"] != "not measured"
+    no_gap = claims[claims["claim"].str.startswith("(d)")].iloc[0]
+    assert no_gap["verdict"] == "not measured"  # EfficientNet-Lite0 has a GAP head
+
+
 def test_paper_table_and_figures(finished_run):
     table = pd.read_csv(finished_run / "tables" / "table1.csv")
     assert table.columns.tolist() == [

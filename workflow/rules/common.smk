@@ -94,6 +94,7 @@ def summary_outputs():
         f"{RESULTS}/tables/quantitative.csv",
         f"{RESULTS}/tables/paired.csv",
         f"{RESULTS}/tables/timing.csv",
+        f"{RESULTS}/tables/claims.csv",
         f"{RESULTS}/figures/timing.png",
         f"{RESULTS}/tables/table1.csv",
         *(f"{RESULTS}/figures/figure{n}.png" for n in range(1, 6)),

@@ -60,7 +60,7 @@ rule examples:
 
 QUANTITATIVE_TABLES = {
     f"{name}_{fmt}": f"{RESULTS}/tables/{name}.{fmt}"
-    for name in ("quantitative", "paired", "timing", "faithfulness")
+    for name in ("quantitative", "paired", "timing", "faithfulness", "claims")
     for fmt in ("csv", "md", "tex")
 }
 
@@ -70,6 +70,8 @@ rule quantitative:
         metrics=f"{RESULTS}/metrics.parquet",
         timings=f"{RESULTS}/timings.parquet",
         faithfulness=f"{RESULTS}/faithfulness.parquet",
+        manifest=f"{RESULTS}/manifest.parquet",
+        predictions=all_predictions,
     output:
         **{
             key: (

@@ -6,6 +6,8 @@ with logged(snakemake):
         snakemake.input.metrics,
         snakemake.input.timings,
         snakemake.input.faithfulness,
+        snakemake.input.manifest,
+        snakemake.input.predictions,
         snakemake.params.config,
         {key: getattr(snakemake.output, key) for key in snakemake.params.tables},
         [snakemake.output.timing_png, snakemake.output.timing_pdf],

@@ -11,6 +11,7 @@ import pandas as pd
 
 from secam.artifacts import TABLES, check_columns, read_table, write_table, write_text
 from secam.provenance import provenance
+from secam.report.claims import claims_table
 from secam.report.figures import ExampleCell, draw_examples
 from secam.report.paper import (
     RunData,
@@ -68,6 +69,8 @@ def run_quantitative(
     metrics_path: str,
     timings_path: str,
     faithfulness_path: str,
+    manifest_path: str,
+    predictions: Sequence[str],
     config: dict[str, Any],
     tables: dict[str, str],
     timing_figures: Sequence[str],
@@ -91,6 +94,20 @@ def run_quantitative(
             curves, options["bootstrap_resamples"], options["seed"]
         ),
     }
+    head_paths = {
+        row.model: row.head_path
+        for path in predictions
+        for row in read_table(path, "predictions").itertuples()
+    }
+    frames["claims"] = claims_table(
+        metrics,
+        timings,
+        frames["paired"],
+        read_table(manifest_path, "manifest"),
+        head_paths,
+        options["bootstrap_resamples"],
+        options["seed"],
+    )
     for key, path in tables.items():
         name, fmt = key.rsplit("_", 1)
         write_text(path, render(frames[name], fmt))
