@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +39,18 @@ def ilsvrc_sample() -> Path:
 def embedded_model() -> LoadedModel:
     """EfficientNet-Lite0 with its real ImageNet weights, on the CPU."""
     return load_model("efficientnet_lite0", device="cpu")
+
+
+def run_snakemake(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The repository's workflow run as a separate process, output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+        env=env,
+    )
 
 
 def sample_image_path(image_id: str) -> Path:

@@ -2,34 +2,17 @@
 
 import os
 import subprocess
-import sys
 
 import pytest
 import yaml
 
 from secam.config import load_config
 
-from .conftest import REPO, ilsvrc_root
+from .conftest import REPO, ilsvrc_root, run_snakemake
 
 
 def _snakemake(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "--snakefile",
-            str(REPO / "Snakefile"),
-            "--cores",
-            "1",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=False,
-        env=env,
-    )
+    return run_snakemake("--cores", "1", *args, env=env)
 
 
 def _with_sample_paths(config: dict) -> dict:

@@ -2,7 +2,6 @@
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,7 @@ from PIL import Image
 
 from secam.artifacts import TABLES, read_arrays, read_table
 
-from .conftest import REPO
+from .conftest import REPO, run_snakemake
 
 METHODS = ["secam", "cam", "gradcam", "lime", "gradcampp", "secam_layercam"]
 
@@ -21,23 +20,7 @@ pytestmark = pytest.mark.slow
 
 
 def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "--snakefile",
-            str(REPO / "Snakefile"),
-            "--directory",
-            str(workdir),
-            "--cores",
-            "2",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return run_snakemake("--directory", str(workdir), "--cores", "2", *args)
 
 
 @pytest.fixture(scope="module")
@@ -177,15 +160,7 @@ def test_claims_table(finished_run):
 
 def test_paper_table_and_figures(finished_run):
     table = pd.read_csv(finished_run / "tables" / "table1.csv")
-    assert table.columns.tolist() == [
-        "model",
-        "image_id",
-        "lime_seconds",
-        "cam_seconds",
-        "secam_seconds",
-        "lime_over_cam",
-        "lime_over_secam",
-    ]
+    assert table.columns.tolist() == list(TABLES["table_one"])
     row = table.iloc[0]
     assert row["image_id"] == "chelsea" and row["lime_over_cam"] > 10
     sizes = {}

@@ -164,6 +164,15 @@ TABLES: dict[str, dict[str, str]] = {
         "insertion_auc": "area under the insertion curve (higher is more faithful)",
         "seconds": "time to compute both curves (s)",
     },
+    "table_one": {
+        "model": "model name",
+        "image_id": "the first image LIME explained",
+        "lime_seconds": "LIME's time on it (s)",
+        "cam_seconds": "CAM's time on it (s; NaN where the head has no CAM)",
+        "secam_seconds": "SeCAM's time on it (s)",
+        "lime_over_cam": "LIME's time over CAM's",
+        "lime_over_secam": "LIME's time over SeCAM's",
+    },
     "faithfulness_summary": {
         "model": "model name",
         "method": "method",

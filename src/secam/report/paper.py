@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from secam.artifacts import atomic_path, read_arrays, read_table
+from secam.artifacts import TABLES, atomic_path, check_columns, read_arrays, read_table
 from secam.classes import imagenet_classes
 from secam.imaging import load_rgb
 from secam.regions import upsample
@@ -96,15 +96,6 @@ class RunData:
 
 def table_one(timings: pd.DataFrame) -> pd.DataFrame:
     """Per model: the first image LIME explained, and LIME's, CAM's and SeCAM's times on it."""
-    columns = [
-        "model",
-        "image_id",
-        "lime_seconds",
-        "cam_seconds",
-        "secam_seconds",
-        "lime_over_cam",
-        "lime_over_secam",
-    ]
     rows = []
     for model, group in timings.groupby("model"):
         lime = group[group["method"] == "lime"].sort_values("image_id")
@@ -126,7 +117,7 @@ def table_one(timings: pd.DataFrame) -> pd.DataFrame:
                 "lime_over_secam": lime_s / secam_s,
             }
         )
-    return pd.DataFrame(rows, columns=columns)
+    return check_columns(pd.DataFrame(rows, columns=list(TABLES["table_one"])), "table_one")
 
 
 def _save(figure: plt.Figure, outputs: Sequence[str | Path]) -> None:

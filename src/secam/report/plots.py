@@ -31,28 +31,16 @@ def draw_timing(timings: pd.DataFrame, outputs: Sequence[str | Path]) -> None:
     frame["model · device"] = frame["model"] + " · " + frame["device"]
     figure, axis = plt.subplots(figsize=(1.2 * max(len(order), 3) + 2, 4))
     if not frame.empty:
-        sns.boxplot(
-            data=frame,
-            x="method",
-            y="total_seconds",
-            hue="model · device",
-            order=order,
-            ax=axis,
-            fliersize=0,
-            linewidth=0.8,
-        )
-        sns.stripplot(
-            data=frame,
-            x="method",
-            y="total_seconds",
-            hue="model · device",
-            order=order,
-            ax=axis,
-            dodge=True,
-            size=3,
-            color="0.2",
-            legend=False,
-        )
+        common = {
+            "data": frame,
+            "x": "method",
+            "y": "total_seconds",
+            "hue": "model · device",
+            "order": order,
+            "ax": axis,
+        }
+        sns.boxplot(**common, fliersize=0, linewidth=0.8)
+        sns.stripplot(**common, dodge=True, size=3, color="0.2", legend=False)
     axis.set_yscale("log")
     axis.set_xlabel("")
     axis.set_ylabel("seconds per explanation (log scale)")
