@@ -28,7 +28,7 @@ from secam.timing import Stopwatch
 
 def predict(model: LoadedModel, image: np.ndarray) -> torch.Tensor:
     """Class probabilities (float64) of one image."""
-    with torch.no_grad():
+    with torch.inference_mode():
         logits = model.module(model.preprocessing(image, model.device))
     return torch.softmax(logits[0].double(), dim=0)
 
