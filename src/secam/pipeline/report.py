@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from secam.artifacts import TABLES, check_columns, read_table, write_table, write_text
+from secam.artifacts import check_columns, empty_table, read_table, write_table, write_text
 from secam.provenance import provenance
 from secam.report.claims import claims_table
 from secam.report.figures import ExampleCell, draw_examples
@@ -37,7 +37,7 @@ def concat_tables(paths: Sequence[str | Path], table: str) -> pd.DataFrame:
     frames = [read_table(p, table) for p in paths]
     frames = [f for f in frames if not f.empty]
     if not frames:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in TABLES[table]})
+        return empty_table(table)
     merged = pd.concat(frames, ignore_index=True)
     keys = [c for c in ("model", "method", "image_id", "selection") if c in merged.columns]
     return check_columns(merged.sort_values(keys, kind="stable").reset_index(drop=True), table)

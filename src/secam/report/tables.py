@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from secam.artifacts import TABLES, check_columns
+from secam.artifacts import TABLES, check_columns, empty_table
 from secam.report.ordering import method_rank, selection_rank
 from secam.statistics import bootstrap_ci, wilcoxon_p
 
@@ -13,7 +13,7 @@ from secam.statistics import bootstrap_ci, wilcoxon_p
 def summarise(metrics: pd.DataFrame) -> pd.DataFrame:
     """Mean box IoU, mask IoU, EBPG and area, median time, and n per model x method x selection."""
     if metrics.empty:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in TABLES["summary"]})
+        return empty_table("summary")
     grouped = metrics.groupby(["model", "method", "selection"], sort=False)
     summary = grouped.agg(
         n=("image_id", "nunique"),
