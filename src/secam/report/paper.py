@@ -44,6 +44,10 @@ class RunData:
     predictions_files: Sequence[str | Path] = ()
     masks: Sequence[str | Path] = ()
     _arrays: dict[Path, dict[str, np.ndarray]] = field(default_factory=dict)
+    _predictions: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._rows = self.manifest.set_index("image_id")
 
     def _find(self, files: Sequence[str | Path], *parts: str) -> Path | None:
         """The file whose last folders and stem are ``parts`` (say model, method, shard)."""
@@ -63,7 +67,7 @@ class RunData:
         return self._arrays[path]
 
     def row(self, image_id: str) -> pd.Series:
-        return self.manifest.set_index("image_id").loc[image_id]
+        return self._rows.loc[image_id]
 
     def image(self, image_id: str) -> np.ndarray:
         return load_rgb(ImageSource.from_row(self.row(image_id)))
@@ -85,6 +89,12 @@ class RunData:
         return masks.get(f"{image_id}/{selection}")
 
     def predictions(self, model: str) -> pd.DataFrame:
+        """The model's predictions of every shard, read once."""
+        if model not in self._predictions:
+            self._predictions[model] = self._read_predictions(model)
+        return self._predictions[model]
+
+    def _read_predictions(self, model: str) -> pd.DataFrame:
         frames = [
             read_table(p, "predictions")
             for p in map(Path, self.predictions_files)
