@@ -1,5 +1,6 @@
 import numpy as np
 import pandas as pd
+import pytest
 
 from secam.report.claims import box_share, claims_table
 from secam.report.tables import paired_differences
@@ -84,3 +85,69 @@ def test_verdicts_follow_the_numbers():
 
 def test_box_share():
     assert box_share(_manifest()).iloc[0] == 0.25
+
+
+def _segmentation_table(secam_agreement: list[tuple[float, float, float]]) -> pd.DataFrame:
+    rows = [
+        {
+            "algorithm": "slic",
+            "model": "m",
+            "method": "secam",
+            "selection": "top3",
+            "n": 40,
+            "agreement": np.nan,
+            "agreement_low": np.nan,
+            "agreement_high": np.nan,
+        }
+    ]
+    for i, (mean, low, high) in enumerate(secam_agreement):
+        rows.append(
+            {
+                "algorithm": f"alg{i}",
+                "model": "m",
+                "method": "secam",
+                "selection": "top3",
+                "n": 40,
+                "agreement": mean,
+                "agreement_low": low,
+                "agreement_high": high,
+            }
+        )
+    rows.append(
+        {
+            "algorithm": "alg0",
+            "model": "m",
+            "method": "lime",
+            "selection": "top3",
+            "n": 10,
+            "agreement": 0.2,
+            "agreement_low": 0.1,
+            "agreement_high": 0.3,
+        }
+    )
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(
+    ("agreements", "verdict"),
+    [
+        ([(0.8, 0.7, 0.9), (0.6, 0.52, 0.7)], "holds"),
+        ([(0.3, 0.2, 0.4), (0.2, 0.1, 0.45)], "does not hold"),
+        ([(0.8, 0.7, 0.9), (0.5, 0.4, 0.6)], "mixed"),
+    ],
+)
+def test_segmentation_claim_reads_secam_agreement(agreements, verdict):
+    metrics = _metrics(0.2)
+    paired = paired_differences(metrics, resamples=100)
+    table = claims_table(
+        metrics,
+        _timings(0.025, 50.0),
+        paired,
+        _manifest(),
+        {"m": "cam"},
+        resamples=100,
+        segmentation=_segmentation_table(agreements),
+    )
+    row = table[table["claim"].str.startswith("(c)")].iloc[0]
+    assert row["verdict"] == verdict
+    assert "LIME alg0 mean agreement 0.200" in row["evidence"]

@@ -41,6 +41,21 @@ def test_defaults_are_filled_in():
         (lambda c: c.pop("segmentation"), "segmentation"),
         (lambda c: c["segmentation"].update(n_segment=50), "segmentation"),
         (lambda c: c.update(models=[]), "models"),
+        (lambda c: c["segmentation"].update(compare=["slic"]), "segmentation.compare[0]"),
+        (
+            lambda c: c["segmentation"].update(compare=["felzenszwalb"], compare_methods=["cam"]),
+            "segmentation.compare_methods[0]",
+        ),
+        (
+            lambda c: c["segmentation"].update(
+                compare=["quickshift"], compare_methods=["secam_layercam"]
+            ),
+            "segmentation.compare_methods[0]",
+        ),
+        (
+            lambda c: c["segmentation"].update(felzenszwalb={"scale": -1}),
+            "segmentation.felzenszwalb",
+        ),
     ],
 )
 def test_bad_config_names_the_key(default_config, change, key):

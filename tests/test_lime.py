@@ -1,8 +1,11 @@
 import numpy as np
 import pytest
 
+from secam.imaging import load_rgb
+from secam.lime_batched import lime_batched_region_scores, mean_colour_image
 from secam.lime_explainer import lime_region_scores
 from secam.segmentation import segment
+from secam.sources import ImageSource
 
 
 @pytest.fixture(scope="module")
@@ -27,3 +30,48 @@ def test_lime_uses_the_given_superpixels(embedded_model, small_coffee):
     labels[:, small_coffee.shape[1] // 2 :] = 1
     scores = lime_region_scores(embedded_model, small_coffee, labels, 967, num_samples=30, seed=0)
     assert scores.shape == (2,) and np.any(scores != 0)
+
+
+def test_lime_subset_is_seeded_and_the_limit_takes_its_first_images():
+    from secam.pipeline.explain import lime_subset
+
+    ids = [f"img{i:03d}" for i in range(100)]
+    subset = lime_subset(ids, 40, seed=0)
+    assert len(subset) == 40 and subset == lime_subset(list(reversed(ids)), 40, seed=0)
+    assert subset != lime_subset(ids, 40, seed=1)
+    limited = lime_subset(ids, 40, seed=0, limit=10)
+    assert limited == set(sorted(subset)[:10])  # every compared image is in the main subset
+    assert lime_subset(ids, None, seed=0, limit=5) == set(ids[:5])
+
+
+def test_mean_colour_image_is_the_packages_hidden_image(chelsea):
+    labels = segment(chelsea, n_segments=30)
+    expected = chelsea.copy()
+    for region in np.unique(labels):  # lime_image.explain_instance with hide_color=None
+        inside = labels == region
+        expected[inside] = chelsea[inside].mean(axis=0)
+    assert np.array_equal(mean_colour_image(chelsea, labels), expected)
+
+
+@pytest.fixture(scope="module")
+def real_photograph(ilsvrc_sample) -> np.ndarray:
+    folder = ilsvrc_sample / "ILSVRC" / "Data" / "CLS-LOC" / "val"
+    return load_rgb(ImageSource(str(sorted(folder.glob("*.JPEG"))[0])))
+
+
+@pytest.mark.parametrize("batch_size", [4, 7])
+def test_lime_batched_matches_the_package_sample_for_sample(
+    embedded_model, real_photograph, batch_size
+):
+    """Same seeded samples and surrogate; the images are built on the device instead of in a
+    loop, which only changes float rounding (the resize is linear in the pixels)."""
+    labels = segment(real_photograph, n_segments=50)
+    args = (embedded_model, real_photograph, labels, 65)
+    reference = lime_region_scores(*args, num_samples=60, seed=5)
+    batched = lime_batched_region_scores(*args, num_samples=60, seed=5, batch_size=batch_size)
+    assert np.abs(reference).max() > 1e-3  # a real explanation, not all zeros
+    np.testing.assert_allclose(batched, reference, rtol=0, atol=1e-5 * np.abs(reference).max())
+    again = lime_batched_region_scores(*args, num_samples=60, seed=5, batch_size=batch_size)
+    assert np.array_equal(again, batched)
+    other_seed = lime_batched_region_scores(*args, num_samples=60, seed=6, batch_size=batch_size)
+    assert not np.allclose(other_seed, batched)

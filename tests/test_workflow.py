@@ -14,7 +14,7 @@ from secam.artifacts import TABLES, read_arrays, read_table
 
 from .conftest import REPO, run_snakemake
 
-METHODS = ["secam", "cam", "gradcam", "lime", "gradcampp", "secam_layercam"]
+METHODS = ["secam", "cam", "gradcam", "lime", "lime-batched", "gradcampp", "secam_layercam"]
 
 pytestmark = pytest.mark.slow
 
@@ -67,8 +67,8 @@ def test_every_artifact_has_the_documented_columns(finished_run):
     timings = read_table(finished_run / "timings.parquet", "timings")
     summary = pd.read_csv(finished_run / "tables" / "summary.csv")
     assert list(summary.columns) == list(TABLES["summary"])
-    # SeCAM (either map): 6 selections; heatmaps: 3 thresholds; LIME: 3 top-k
-    per_image = 6 + 3 + 3 + 3 + 3 + 6
+    # SeCAM (either map): 6 selections; heatmaps: 3 thresholds; LIME (either): 3 top-k
+    per_image = 6 + 3 + 3 + 3 + 3 + 3 + 6
     assert len(metrics) == 2 * per_image and len(summary) == per_image
     assert len(timings) == 2 * len(METHODS)
     assert (
@@ -105,7 +105,7 @@ def test_report_outputs(finished_run):
     assert info["config"]["lime"]["num_samples"] == 50
     with Image.open(finished_run / "figures" / "examples.png") as figure:
         width, height = figure.size
-    assert width > 300 and height > 1500  # 24 rows of explanations
+    assert width > 300 and height > 1500  # 27 rows of explanations
 
 
 def test_quantitative_tables_and_timing_figure(finished_run):
@@ -117,9 +117,16 @@ def test_quantitative_tables_and_timing_figure(finished_run):
         assert "\\begin{tabular}" in (tables / f"{name}.tex").read_text()
         assert per_image is None
     quantitative = pd.read_csv(tables / "quantitative.csv")
-    assert len(quantitative) == 24 and (quantitative["n"] == 2).all()
+    assert len(quantitative) == 27 and (quantitative["n"] == 2).all()
     paired = pd.read_csv(tables / "paired.csv")
-    assert set(paired["baseline"]) == {"lime", "cam", "gradcam", "gradcampp", "secam_layercam"}
+    assert set(paired["baseline"]) == {
+        "lime",
+        "lime-batched",
+        "cam",
+        "gradcam",
+        "gradcampp",
+        "secam_layercam",
+    }
     timing = pd.read_csv(tables / "timing.csv")
     assert set(timing["method"]) == set(METHODS) and (timing["n"] == 2).all()
     with Image.open(finished_run / "figures" / "timing.png") as figure:
@@ -176,6 +183,64 @@ def test_paper_table_and_figures(finished_run):
     assert sizes[3][0] > 1000
 
 
+def test_lime_batched_gives_the_packages_explanation(finished_run):
+    root = finished_run / "explanations" / "efficientnet_lite0"
+    for shard in ("shard00000", "shard00001"):
+        package = read_table(root / "lime" / f"{shard}.parquet", "explanations")
+        batched = read_table(root / "lime-batched" / f"{shard}.parquet", "explanations")
+        for a, b in zip(package.itertuples(), batched.itertuples(), strict=True):
+            scores = np.asarray(a.region_scores)
+            np.testing.assert_allclose(
+                b.region_scores, scores, rtol=0, atol=1e-5 * np.abs(scores).max()
+            )
+
+
+def test_paper_tables_two_and_three(finished_run):
+    # Table II: the GAP model's grid, 11 rows x (1 model x 2 images); Table III: no such model.
+    with Image.open(finished_run / "figures" / "table2.png") as grid:
+        width, height = grid.size
+        assert height > 4 * width  # eleven rows of two columns
+        assert np.asarray(grid.convert("L")).std() > 10
+    with Image.open(finished_run / "figures" / "table3.png") as placeholder:
+        assert placeholder.size[1] < 400  # a one-line note: EfficientNet-Lite0 has GAP
+    for n in (2, 3):
+        assert (finished_run / "figures" / f"table{n}.pdf").stat().st_size > 1000
+
+
+def test_segmentation_comparison(finished_run):
+    table = pd.read_csv(finished_run / "tables" / "segmentation.csv")
+    assert table.columns.tolist() == list(TABLES["segmentation"])
+    # SeCAM: 6 selections, LIME: 3, on each of slic (main), quickshift and felzenszwalb
+    assert len(table) == 3 * (6 + 3)
+    assert set(table["algorithm"]) == {"slic", "quickshift", "felzenszwalb"}
+    main = table[table["algorithm"] == "slic"]
+    compared = table[table["algorithm"] != "slic"]
+    assert main["agreement"].isna().all()
+    assert compared["agreement"].between(0, 1).all()
+    assert (table["regions_mean"] > 5).all()
+    # the main rows repeat the main run's metrics exactly
+    metrics = read_table(finished_run / "metrics.parquet", "metrics")
+    secam_top3 = metrics[(metrics["method"] == "secam") & (metrics["selection"] == "top3")]
+    row = main[(main["method"] == "secam") & (main["selection"] == "top3")].iloc[0]
+    assert row["box_iou"] == pytest.approx(secam_top3["box_iou"].mean())
+    # the compared runs have their own superpixels, explanations and metrics
+    for algorithm in ("quickshift", "felzenszwalb"):
+        root = finished_run / "segcompare" / algorithm
+        segments = read_table(root / "segments" / "shard00000.parquet", "segments")
+        assert segments["algorithm"].tolist() == [algorithm]
+        for method in ("secam", "lime"):
+            read_table(
+                root / "metrics" / "efficientnet_lite0" / method / "shard00000.parquet", "metrics"
+            )
+    claims = pd.read_csv(finished_run / "tables" / "claims.csv")
+    segmentation_claim = claims[claims["claim"].str.startswith("(c)")].iloc[0]
+    assert segmentation_claim["verdict"] != "not measured"
+    assert "quickshift" in segmentation_claim["evidence"]
+    with Image.open(finished_run / "figures" / "segmentation.png") as figure:
+        assert figure.size[1] > figure.size[0]  # six rows (3 algorithms x 2 methods), 2 images
+        assert np.asarray(figure.convert("L")).std() > 10
+
+
 def test_logs_per_rule(finished_run):
     logs = sorted(
         p.relative_to(finished_run / "logs").as_posix()
@@ -194,7 +259,7 @@ def test_html_report(finished_run):
     assert result.returncode == 0, result.stderr[-3000:]
     text = report.read_text(errors="replace")
     assert report.stat().st_size > 100_000
-    for caption in ("Table I", "Figures 3-5", "bootstrap", "Table II"):
+    for caption in ("Table I", "Figures 3-5", "bootstrap", "Table II", "Segmentation comparison"):
         assert caption in text, caption
 
 

@@ -11,7 +11,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +139,29 @@ TABLES: dict[str, dict[str, str]] = {
             )
         },
         "area": "mean explanation area (share of the image)",
+    },
+    "segmentation": {
+        "algorithm": "superpixel algorithm (slic, quickshift, felzenszwalb)",
+        "model": "model name",
+        "method": "superpixel method (SeCAM or LIME)",
+        "selection": "selection",
+        "n": "images",
+        "regions_mean": "mean number of superpixels per image",
+        "regions_median": "median number of superpixels per image",
+        "area": "mean explanation area (share of the image)",
+        "box_iou": "mean box IoU",
+        "box_iou_low": "95 % bootstrap CI of box_iou, lower end",
+        "box_iou_high": "95 % bootstrap CI of box_iou, upper end",
+        "ebpg": "mean EBPG",
+        "ebpg_low": "95 % bootstrap CI of ebpg, lower end",
+        "ebpg_high": "95 % bootstrap CI of ebpg, upper end",
+        "mask_iou": "mean mask IoU",
+        "agreement": (
+            "mean IoU of this explanation's mask with the main algorithm's explanation of the"
+            " same image, model, method and selection (empty on the main algorithm's rows)"
+        ),
+        "agreement_low": "95 % bootstrap CI of agreement, lower end",
+        "agreement_high": "95 % bootstrap CI of agreement, upper end",
     },
     "paired": {
         "model": "model name",
@@ -297,6 +320,14 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             named.unlink()
 
 
-def read_arrays(path: str | Path) -> dict[str, Any]:
+def read_arrays(path: str | Path, keys: Iterable[str] | None = None) -> dict[str, Any]:
+    """The arrays of an NPZ, or only those of ``keys`` that it holds (the others stay on disk)."""
     with np.load(path, allow_pickle=False) as data:
-        return {key: data[key] for key in data.files}
+        wanted = data.files if keys is None else [k for k in keys if k in set(data.files)]
+        return {key: data[key] for key in wanted}
+
+
+def array_keys(path: str | Path) -> list[str]:
+    """The keys of an NPZ, without reading its arrays."""
+    with np.load(path, allow_pickle=False) as data:
+        return list(data.files)

@@ -16,6 +16,7 @@ from secam.methods import ORDER
 from secam.models import LoadedModel, load_model
 from secam.provenance import provenance
 from secam.report.overlay import draw_overlay
+from secam.segmentation import ALGORITHMS, DEFAULTS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,9 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--target-layer", default=None, help="module name (default: detected)")
     explain.add_argument("--device", default="auto")
     explain.add_argument("--method", default="secam", choices=ORDER)
-    explain.add_argument("--segmentation", default="slic", choices=["slic"])
-    explain.add_argument("--n-segments", type=int, default=50)
-    explain.add_argument("--compactness", type=float, default=10.0)
+    explain.add_argument("--segmentation", default="slic", choices=ALGORITHMS)
+    explain.add_argument("--n-segments", type=int, default=50, help="SLIC only")
+    explain.add_argument("--compactness", type=float, default=10.0, help="SLIC only")
     explain.add_argument(
         "--select",
         default="top-k:3",
@@ -63,6 +64,19 @@ def _class_info(index: int, probabilities) -> dict:  # type: ignore[no-untyped-d
     }
 
 
+def _segmentation(args: argparse.Namespace) -> dict[str, object]:
+    """The algorithm and its parameters (the --n-segments/--compactness flags are SLIC's)."""
+    if args.segmentation == "slic":
+        params = {
+            **DEFAULTS["slic"],
+            "n_segments": args.n_segments,
+            "compactness": args.compactness,
+        }
+    else:
+        params = dict(DEFAULTS[args.segmentation])
+    return {"algorithm": args.segmentation, **params}
+
+
 def _record(
     image_path: Path, model: LoadedModel, explanation: Explanation, args: argparse.Namespace
 ) -> dict:
@@ -81,9 +95,7 @@ def _record(
         "method": explanation.method,
         "map_source": explanation.map_source,
         "parameters": {
-            "segmentation": args.segmentation,
-            "n_segments": args.n_segments,
-            "compactness": args.compactness,
+            "segmentation": _segmentation(args),
             "selection": explanation.selection.name,
             "lime_samples": args.lime_samples,
             "seed": args.seed,
@@ -122,11 +134,7 @@ def explain_command(args: argparse.Namespace) -> int:
             args.method,
             selection,
             target,
-            segmentation={
-                "algorithm": args.segmentation,
-                "n_segments": args.n_segments,
-                "compactness": args.compactness,
-            },
+            segmentation=_segmentation(args),
             lime_options={"num_samples": args.lime_samples, "seed": args.seed},
         )
         record = _record(path, model, explanation, args)

@@ -78,7 +78,26 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError(f"invalid configuration:\n{lines}")
     validated = copy.deepcopy(config)
     _fill_defaults(validated, schema)
+    _check_segmentation_comparison(validated)
     return validated
+
+
+def _check_segmentation_comparison(config: dict[str, Any]) -> None:
+    """Cross-key rules the schema cannot state."""
+    segmentation = config["segmentation"]
+    problems = [
+        f"  - config key 'segmentation.compare[{i}]': {name!r} is the main algorithm already"
+        for i, name in enumerate(segmentation["compare"])
+        if name == segmentation["algorithm"]
+    ]
+    if segmentation["compare"]:
+        problems += [
+            f"  - config key 'segmentation.compare_methods[{i}]': {name!r} is not in methods"
+            for i, name in enumerate(segmentation["compare_methods"])
+            if name not in config["methods"]
+        ]
+    if problems:
+        raise ConfigError("invalid configuration:\n" + "\n".join(problems))
 
 
 def load_config(path: str | Path) -> dict[str, Any]:

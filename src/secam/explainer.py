@@ -15,7 +15,7 @@ import torch
 
 from secam.activations import make_mapper
 from secam.classes import ClassList, imagenet_classes
-from secam.lime_explainer import lime_region_scores
+from secam.lime_explainer import lime_scorer
 from secam.methods import method_spec
 from secam.models.registry import LoadedModel
 from secam.regions import region_means, upsample
@@ -98,7 +98,7 @@ def explain_image(
     if spec.kind == "lime":
         options = lime_options or {}
         with watch.lap("forward"):
-            scores = lime_region_scores(model, image, labels, target, **options)
+            scores = lime_scorer(method)(model, image, labels, target, **options)
     else:
         source = spec.resolved_source(model.head_path)
         mapper = make_mapper(model, source, channel_batch=channel_batch)

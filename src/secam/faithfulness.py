@@ -51,7 +51,7 @@ def region_curves(
     scores: np.ndarray,
     target: int,
     steps: int = 10,
-    batch_size: int = 32,
+    batch_size: int = 4,
 ) -> Curves:
     """Deletion and insertion curves over ``steps`` equal shares of the ranked superpixels."""
     order = rank_regions(scores)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import torch
@@ -33,7 +33,7 @@ def lime_region_scores(
     target: int,
     num_samples: int = 1000,
     seed: int = 0,
-    batch_size: int = 50,
+    batch_size: int = 4,
     kernel_width: float = 0.25,
 ) -> np.ndarray:
     """LIME's surrogate weight of every superpixel for class ``target`` (index = region id).
@@ -54,8 +54,23 @@ def lime_region_scores(
         segmentation_fn=lambda _: segments,
         random_seed=seed,
     )
-    n_regions = int(segments.max()) + 1
+    return scores_by_region(explanation.local_exp[int(target)], int(segments.max()) + 1)
+
+
+def scores_by_region(weights: Iterable[tuple[int, float]], n_regions: int) -> np.ndarray:
+    """LIME's (region, weight) pairs as a score vector indexed by region id."""
     scores = np.zeros(n_regions, dtype=np.float64)
-    for region, weight in explanation.local_exp[int(target)]:
+    for region, weight in weights:
         scores[int(region)] = weight
     return scores
+
+
+def lime_scorer(method: str) -> Callable[..., np.ndarray]:
+    """The region-score function of a LIME method (both take the same arguments)."""
+    from secam.lime_batched import lime_batched_region_scores
+
+    scorers = {"lime": lime_region_scores, "lime-batched": lime_batched_region_scores}
+    try:
+        return scorers[method]
+    except KeyError:
+        raise ValueError(f"{method!r} is not a LIME method; one of {sorted(scorers)}") from None

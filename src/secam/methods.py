@@ -6,7 +6,8 @@ A method is one of three kinds:
   share of the best region. ``secam`` uses the paper's map (``auto``: CAM on a GAP + linear head,
   the gradient map otherwise); ``secam_<source>`` is SeCAM over another CAM-family map.
 - ``pixels``: a CAM-family heatmap thresholded pixel by pixel (CAM, Grad-CAM, ...).
-- ``lime``: LIME on the same superpixels, selected by top-k.
+- ``lime``: LIME on the same superpixels, selected by top-k: ``lime`` with the reference
+  package, ``lime-batched`` the same explanation with the perturbed images built on the device.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ DISPLAY = {
     "layercam": "LayerCAM",
     "scorecam": "Score-CAM",
     "lime": "LIME",
+    "lime-batched": "LIME (batched)",
     "secam": "SeCAM",
 }
 
@@ -55,8 +57,15 @@ METHODS: dict[str, MethodSpec] = {
     **{f"secam_{s}": MethodSpec(f"secam_{s}", "regions", s) for s in PIXEL_SOURCES[1:]},
     **{s: MethodSpec(s, "pixels", s) for s in PIXEL_SOURCES},
     "lime": MethodSpec("lime", "lime", None),
+    "lime-batched": MethodSpec("lime-batched", "lime", None),
 }
-ORDER = ("lime", *PIXEL_SOURCES, "secam", *(f"secam_{s}" for s in PIXEL_SOURCES[1:]))
+ORDER = (
+    "lime",
+    "lime-batched",
+    *PIXEL_SOURCES,
+    "secam",
+    *(f"secam_{s}" for s in PIXEL_SOURCES[1:]),
+)
 
 
 def method_spec(name: str) -> MethodSpec:

@@ -7,8 +7,6 @@ import sys
 from importlib import metadata
 from typing import Any
 
-import torch
-
 from secam import __version__
 from secam.config import config_hash
 
@@ -37,6 +35,8 @@ def package_versions() -> dict[str, str]:
 
 
 def provenance(config: dict[str, Any] | None = None) -> dict[str, Any]:
+    import torch  # lazily: the report stage needs no model, only these facts
+
     info: dict[str, Any] = {
         "secam": __version__,
         "python": sys.version.split()[0],

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:  # tables and figures parse selections without paying torch's import
+    import torch
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@ import pandas as pd
 
 from secam.config import ConfigError, validate_config
 from secam.methods import METHODS as METHOD_SPECS
+from secam.segmentation import ALGORITHMS as SEGMENTATION_ALGORITHMS
 
 
 try:
@@ -14,7 +15,10 @@ config.update(_validated)
 RESULTS = config["results"]
 MODELS = config["models"]
 METHODS = config["methods"]
+COMPARED_ALGORITHMS = config["segmentation"]["compare"]
+COMPARED_METHODS = config["segmentation"]["compare_methods"]
 MAP_METHOD_PATTERN = "|".join(m for m, spec in METHOD_SPECS.items() if spec.kind != "lime")
+LIME_METHOD_PATTERN = "|".join(m for m, spec in METHOD_SPECS.items() if spec.kind == "lime")
 
 
 wildcard_constraints:
@@ -83,6 +87,28 @@ def all_segments(_):
     return expand(f"{RESULTS}/segments/{{shard}}.npz", shard=shards())
 
 
+def comparison_files(kind, suffix):
+    """The segmentation comparison's per-shard files: the main run's or the compared ones'."""
+    root = f"{RESULTS}/segcompare/{{algorithm}}" if kind == "compared" else RESULTS
+    pattern = {
+        "metrics": f"{root}/metrics/{{model}}/{{method}}/{{shard}}.parquet",
+        "masks": f"{root}/explanations/{{model}}/{{method}}/{{shard}}.npz",
+        "labels": f"{root}/segments/{{shard}}.npz",
+        "segments": f"{root}/segments/{{shard}}.parquet",
+    }[suffix]
+    return lambda _: sorted(
+        set(
+            expand(
+                pattern,
+                algorithm=COMPARED_ALGORITHMS,
+                model=MODELS,
+                method=COMPARED_METHODS,
+                shard=shards(),
+            )
+        )
+    )
+
+
 def summary_outputs():
     return [
         f"{RESULTS}/metrics.parquet",
@@ -98,4 +124,11 @@ def summary_outputs():
         f"{RESULTS}/figures/timing.png",
         f"{RESULTS}/tables/table1.csv",
         *(f"{RESULTS}/figures/figure{n}.png" for n in range(1, 6)),
+        f"{RESULTS}/figures/table2.png",
+        f"{RESULTS}/figures/table3.png",
+        *(
+            [f"{RESULTS}/tables/segmentation.csv", f"{RESULTS}/figures/segmentation.png"]
+            if COMPARED_ALGORITHMS
+            else []
+        ),
     ]

@@ -25,22 +25,25 @@ rule explain_maps:
 
 
 rule explain_lime:
-    # LIME runs the model on num_samples perturbed copies of each image.
+    # LIME (the package, or lime-batched) runs the model on num_samples perturbed copies.
     input:
         manifest=f"{RESULTS}/manifest.parquet",
         labels=f"{RESULTS}/segments/{{shard}}.npz",
         segments=f"{RESULTS}/segments/{{shard}}.parquet",
         predictions=f"{RESULTS}/activations/{{model}}/{{shard}}.parquet",
     output:
-        explanations=f"{RESULTS}/explanations/{{model}}/lime/{{shard}}.parquet",
-        masks=f"{RESULTS}/explanations/{{model}}/lime/{{shard}}.npz",
-        timings=f"{RESULTS}/timings/{{model}}/lime/{{shard}}.parquet",
+        explanations=f"{RESULTS}/explanations/{{model}}/{{method}}/{{shard}}.parquet",
+        masks=f"{RESULTS}/explanations/{{model}}/{{method}}/{{shard}}.npz",
+        timings=f"{RESULTS}/timings/{{model}}/{{method}}/{{shard}}.parquet",
+    wildcard_constraints:
+        method=LIME_METHOD_PATTERN,
     params:
         config=config,
+        lime_limit=None,
     conda:
         "../../environment.yml"
     log:
-        f"{RESULTS}/logs/explain/{{model}}/lime/{{shard}}.log",
+        f"{RESULTS}/logs/explain/{{model}}/{{method}}/{{shard}}.log",
     threads: 2
     script:
         "../scripts/explain_lime.py"

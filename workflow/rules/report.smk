@@ -72,6 +72,7 @@ rule quantitative:
         faithfulness=f"{RESULTS}/faithfulness.parquet",
         manifest=f"{RESULTS}/manifest.parquet",
         predictions=all_predictions,
+        segmentation=SEGMENTATION_TABLE["csv"] if COMPARED_ALGORITHMS else [],
     output:
         **{
             key: (
@@ -105,6 +106,8 @@ rule quantitative:
 
 
 PAPER_FIGURES = {n: [f"{RESULTS}/figures/figure{n}.{ext}" for ext in ("png", "pdf")] for n in range(1, 6)}
+# Tables II and III of the paper are image grids, so they are drawn like figures.
+PAPER_GRIDS = {n: [f"{RESULTS}/figures/table{n}.{ext}" for ext in ("png", "pdf")] for n in (2, 3)}
 TABLE_ONE = {fmt: f"{RESULTS}/tables/table1.{fmt}" for fmt in ("csv", "md", "tex")}
 
 
@@ -130,6 +133,15 @@ rule paper_outputs:
                 else path
             )
             for n, paths in PAPER_FIGURES.items()
+            for ext, path in zip(("png", "pdf"), paths)
+        },
+        **{
+            f"table{n}_{ext}": (
+                report(path, caption=f"../report/table{n}.rst", category="Paper")
+                if ext == "png"
+                else path
+            )
+            for n, paths in PAPER_GRIDS.items()
             for ext, path in zip(("png", "pdf"), paths)
         },
     params:

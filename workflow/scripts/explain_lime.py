@@ -3,9 +3,11 @@ from secam.pipeline.snakemake_io import explanation_outputs, logged, shard_input
 
 with logged(snakemake):
     run_explain_lime(
+        snakemake.wildcards.method,
         snakemake.wildcards.model,
         snakemake.params.config,
         shard_inputs(snakemake),
         explanation_outputs(snakemake),
         threads=snakemake.threads,
+        limit=snakemake.params.lime_limit,
     )

@@ -13,4 +13,5 @@ with logged(snakemake):
         snakemake.params.config,
         {fmt: getattr(output, f"table1_{fmt}") for fmt in ("csv", "md", "tex")},
         {n: [getattr(output, f"figure{n}_{ext}") for ext in ("png", "pdf")] for n in range(1, 6)},
+        {n: [getattr(output, f"table{n}_{ext}") for ext in ("png", "pdf")] for n in (2, 3)},
     )

@@ -12,4 +12,5 @@ with logged(snakemake):
         {key: getattr(snakemake.output, key) for key in snakemake.params.tables},
         [snakemake.output.timing_png, snakemake.output.timing_pdf],
         [snakemake.output.curves_png, snakemake.output.curves_pdf],
+        segmentation_path=snakemake.input.segmentation or None,
     )

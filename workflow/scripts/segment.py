@@ -8,4 +8,6 @@ with logged(snakemake):
         snakemake.params.segmentation,
         snakemake.output.labels,
         snakemake.output.table,
+        # The segmentation comparison's jobs name their algorithm; the main run's take config's.
+        algorithm=snakemake.wildcards.get("algorithm"),
     )

@@ -59,18 +59,20 @@ class Preprocessing:
         resized = []
         for batch in batches:
             tensor = torch.from_numpy(np.require(batch, np.uint8, ["C", "W"])).to(device)
-            tensor = tensor.permute(0, 3, 1, 2).to(torch.float32)
-            if tuple(tensor.shape[-2:]) != self.input_size:
-                # antialias: a plain bilinear downsample of a 500-px photo aliases badly.
-                tensor = F.interpolate(
-                    tensor,
-                    size=self.input_size,
-                    mode="bilinear",
-                    align_corners=False,
-                    antialias=True,
-                )
-            resized.append(tensor)
-        x = torch.cat(resized)
-        mean = torch.tensor(self.mean, device=x.device).view(1, 3, 1, 1)
-        std = torch.tensor(self.std, device=x.device).view(1, 3, 1, 1)
-        return (x - mean) / std
+            resized.append(self.resize(tensor.permute(0, 3, 1, 2).to(torch.float32)))
+        return self.normalize(torch.cat(resized))
+
+    def resize(self, pixels: torch.Tensor) -> torch.Tensor:
+        """(N, 3, H, W) float 0-255 pixels -> (N, 3, h, w) at the input size (linear in pixels)."""
+        if tuple(pixels.shape[-2:]) == self.input_size:
+            return pixels
+        # antialias: a plain bilinear downsample of a 500-px photo aliases badly.
+        return F.interpolate(
+            pixels, size=self.input_size, mode="bilinear", align_corners=False, antialias=True
+        )
+
+    def normalize(self, pixels: torch.Tensor) -> torch.Tensor:
+        """Resized 0-255 pixels -> the model's input."""
+        mean = torch.tensor(self.mean, device=pixels.device).view(1, 3, 1, 1)
+        std = torch.tensor(self.std, device=pixels.device).view(1, 3, 1, 1)
+        return (pixels - mean) / std

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import torch
 
 from secam.artifacts import read_table
-from secam.models.registry import LoadedModel, load_model
+
+if TYPE_CHECKING:
+    from secam.models.registry import LoadedModel
 
 
 def shard_rows(manifest_path: str | Path, shard: str) -> pd.DataFrame:
@@ -18,6 +19,12 @@ def shard_rows(manifest_path: str | Path, shard: str) -> pd.DataFrame:
 
 
 def load_configured_model(name: str, config: dict[str, Any], threads: int = 1) -> LoadedModel:
+    # torch is imported here, not at module level: the stages without a model (segment,
+    # evaluate, report) then start in under a second instead of paying torch's import.
+    import torch
+
+    from secam.models.registry import load_model
+
     torch.set_num_threads(max(1, int(threads)))
     options = config.get("model_options", {}).get(name, {})
     return load_model(

@@ -20,7 +20,7 @@ import torch
 from secam.artifacts import TABLES, read_arrays, read_table, write_arrays, write_table
 from secam.faithfulness import pointing_hit
 from secam.imaging import load_rgb
-from secam.lime_explainer import lime_region_scores
+from secam.lime_explainer import lime_scorer
 from secam.methods import method_spec
 from secam.metrics import energy_inside
 from secam.pipeline.common import load_configured_model, shard_rows
@@ -227,51 +227,68 @@ def run_explain_maps(
     writer.write(outputs)
 
 
-def lime_subset(image_ids: Sequence[str], max_images: int | None, seed: int) -> set[str]:
+def lime_subset(
+    image_ids: Sequence[str], max_images: int | None, seed: int, limit: int | None = None
+) -> set[str]:
     """The images LIME explains: all, or ``max_images`` drawn with ``seed`` from the whole
-    manifest, so the subset does not depend on how the images are sharded."""
+    manifest, so the subset does not depend on how the images are sharded.
+
+    ``limit`` keeps only the first images (by id) of that subset: the segmentation comparison's
+    LIME runs on a part of the main run's LIME images, so every image it explains can be
+    compared with the main run.
+    """
     ordered = sorted(image_ids)
     if max_images is None or max_images >= len(ordered):
-        return set(ordered)
-    chosen = np.random.default_rng(seed).choice(len(ordered), size=max_images, replace=False)
-    return {ordered[i] for i in chosen}
+        chosen = ordered
+    else:
+        drawn = np.random.default_rng(seed).choice(len(ordered), size=max_images, replace=False)
+        chosen = sorted(ordered[i] for i in drawn)
+    return set(chosen if limit is None else chosen[:limit])
 
 
 def run_explain_lime(
+    method: str,
     model_name: str,
     config: dict[str, Any],
     inputs: ShardInputs,
     outputs: ExplanationOutputs,
     threads: int = 1,
+    limit: int | None = None,
 ) -> None:
-    """LIME (the ``lime`` package) on the cached superpixels, for the class already explained."""
+    """LIME (``lime``: the package; ``lime-batched``: built on the device) on the cached
+    superpixels, for the class already explained.
+
+    ``limit``: see :func:`lime_subset`.
+    """
     rows, label_images, segmentation, predictions = inputs.load()
     options = config["lime"]
     subset = lime_subset(
         read_table(inputs.manifest, "manifest")["image_id"],
         options.get("max_images"),
         options["seed"],
+        limit,
     )
     rows = rows[rows["image_id"].isin(subset)].reset_index(drop=True)
     model = load_configured_model(model_name, config, threads)
-    writer = _Writer(model_name, "lime", torch.__version__, torch.get_num_threads())
-    selections = selections_for("lime", config)
+    writer = _Writer(model_name, method, torch.__version__, torch.get_num_threads())
+    selections = selections_for(method, config)
+    scorer = lime_scorer(method)
 
     def explain(image: np.ndarray, labels: np.ndarray, target: int, samples: int) -> np.ndarray:
-        return lime_region_scores(
+        return scorer(
             model,
             image,
             labels,
             target,
             num_samples=samples,
             seed=options["seed"],
-            batch_size=options.get("batch_size", 50),
+            batch_size=options["batch_size"],
             kernel_width=options.get("kernel_width", 0.25),
         )
 
     if len(rows) and config["timing"]["warmup"]:
         first = rows.iloc[0]
-        warm_samples = min(options["num_samples"], options.get("batch_size", 50))
+        warm_samples = min(options["num_samples"], options["batch_size"])
         explain(
             load_rgb(ImageSource.from_row(first)), label_images[first.image_id], 0, warm_samples
         )

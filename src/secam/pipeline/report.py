@@ -9,12 +9,21 @@ from typing import Any
 
 import pandas as pd
 
-from secam.artifacts import check_columns, empty_table, read_table, write_table, write_text
+from secam.artifacts import (
+    check_columns,
+    empty_table,
+    read_arrays,
+    read_table,
+    write_table,
+    write_text,
+)
 from secam.provenance import provenance
+from secam.report import segmentation as segmentation_report
 from secam.report.claims import claims_table
 from secam.report.figures import ExampleCell, draw_examples
 from secam.report.paper import (
     RunData,
+    explanation_grid,
     figure_misclassified,
     figure_one,
     figure_two,
@@ -75,10 +84,12 @@ def run_quantitative(
     tables: dict[str, str],
     timing_figures: Sequence[str],
     curve_figures: Sequence[str],
+    segmentation_path: str | None = None,
 ) -> None:
     """Quantitative, paired and timing tables (CSV, Markdown, LaTeX) and the timing plot.
 
-    ``tables`` maps ``<table>_<csv|md|tex>`` to output paths.
+    ``tables`` maps ``<table>_<csv|md|tex>`` to output paths; ``segmentation_path`` is the
+    segmentation comparison's CSV when the run has one (claim (c) reads it).
     """
     metrics = read_table(metrics_path, "metrics")
     timings = read_table(timings_path, "timings")
@@ -107,6 +118,7 @@ def run_quantitative(
         head_paths,
         options["bootstrap_resamples"],
         options["seed"],
+        segmentation=pd.read_csv(segmentation_path) if segmentation_path else None,
     )
     for key, path in tables.items():
         name, fmt = key.rsplit("_", 1)
@@ -122,8 +134,13 @@ def run_paper_outputs(
     config: dict[str, Any],
     table_one_paths: dict[str, str],
     figures: dict[int, Sequence[str]],
+    grids: dict[int, Sequence[str]],
 ) -> None:
-    """Table I and Figures 1-5 (see :mod:`secam.report.paper`)."""
+    """Table I, the grids of Tables II and III, and Figures 1-5 (see :mod:`secam.report.paper`).
+
+    Table II holds the models with a global-average-pooling head (CAM exists), Table III the
+    others (the paper's VGG16); ``grids`` maps 2 and 3 to their PNG and PDF paths.
+    """
     data = RunData(
         read_table(manifest_path, "manifest"),
         segments=artifacts["segments"],
@@ -138,12 +155,31 @@ def run_paper_outputs(
     figure_one(data, figures[1])
     lime_ids = sorted(set(timings.loc[timings["method"] == "lime", "image_id"]))
     figure_two(data, models, lime_ids, figures[2])
+    grid_ids = (lime_ids or sorted(data.manifest["image_id"]))[:GRID_IMAGES]
+    gap = [m for m in models if _head_path(data, m) == "cam"]
+    explanation_grid(data, timings, gap, grid_ids, grids[2], "no model with a GAP head in this run")
+    explanation_grid(
+        data,
+        timings,
+        [m for m in models if m not in gap],
+        grid_ids,
+        grids[3],
+        "no model without global average pooling in this run (VGG16 in config/paper.yaml)",
+    )
     wrong = misclassified(data, models[0])
     for number in (3, 4, 5):
         index = number - 3
         figure_misclassified(
             data, models[0], wrong[index] if index < len(wrong) else None, figures[number]
         )
+
+
+GRID_IMAGES = 4  # columns per model in Tables II and III, as in the paper
+
+
+def _head_path(data: RunData, model: str) -> str | None:
+    predictions = data.predictions(model)
+    return None if predictions.empty else str(predictions["head_path"].iloc[0])
 
 
 def run_examples(
@@ -158,3 +194,68 @@ def run_examples(
     image_ids = sorted(manifest["image_id"])[: config["report"]["example_images"]]
     cells = ExampleCell.gather(manifest, image_ids, explanations, masks, predictions)
     draw_examples(cells, manifest.set_index("image_id"), out_png)
+
+
+def run_segmentation_comparison(
+    manifest_path: str,
+    main: dict[str, Sequence[str]],
+    compared: dict[str, Sequence[str]],
+    config: dict[str, Any],
+    tables: dict[str, str],
+    figures: Sequence[str],
+) -> None:
+    """The segmentation comparison's table and figure (see :mod:`secam.report.segmentation`).
+
+    ``main`` and ``compared`` map "metrics", "masks", "labels" and "segments" to the per-shard
+    files of the main run and of the compared algorithms (``segcompare/<algorithm>/...``).
+    """
+    manifest = read_table(manifest_path, "manifest")
+    algorithm = config["segmentation"]["algorithm"]
+    metrics = pd.concat(
+        [
+            read_table(path, "metrics").assign(
+                algorithm=segmentation_report.algorithm_of(path, algorithm)
+            )
+            for path in [*main["metrics"], *compared["metrics"]]
+        ],
+        ignore_index=True,
+    )
+    mask_files = [*main["masks"], *compared["masks"]]
+    counts = segmentation_report.region_counts(
+        [*main["segments"], *compared["segments"]], algorithm
+    )
+    options = config["report"]
+    table = segmentation_report.comparison_table(
+        metrics,
+        counts,
+        segmentation_report.agreement_rows(mask_files, algorithm),
+        options["bootstrap_resamples"],
+        options["seed"],
+    )
+    for fmt, path in tables.items():
+        write_text(path, render(table, fmt))
+
+    # The figure: the first images (by id) that every compared method explained for the first
+    # model (LIME may run on a subset); only their masks and labels are read.
+    model = config["models"][0]
+    explained = [
+        ids
+        for (_, m, _), ids in segmentation_report.explained_images(mask_files, algorithm).items()
+        if m == model
+    ]
+    shown = sorted(set.intersection(*explained))[: options["example_images"]] if explained else []
+    labels: dict[str, dict] = {}
+    for path in [*main["labels"], *compared["labels"]]:
+        labels.setdefault(segmentation_report.algorithm_of(path, algorithm), {}).update(
+            read_arrays(path, shown)
+        )
+    segmentation_report.draw_comparison(
+        manifest,
+        labels,
+        segmentation_report.load_masks(mask_files, algorithm, shown),
+        [algorithm, *config["segmentation"]["compare"]],
+        model,
+        config["segmentation"]["compare_methods"],
+        shown,
+        figures,
+    )

@@ -11,7 +11,7 @@ import pandas as pd
 from secam.artifacts import write_arrays, write_table
 from secam.imaging import load_rgb
 from secam.pipeline.common import shard_rows
-from secam.segmentation import segment
+from secam.segmentation import algorithm_params, segment
 from secam.sources import ImageSource
 
 
@@ -21,25 +21,27 @@ def run_segment(
     params: dict[str, Any],
     labels_path: str | Path,
     table_path: str | Path,
+    algorithm: str | None = None,
 ) -> None:
+    """Label images of the shard with ``params["algorithm"]``.
+
+    ``params`` is the config's ``segmentation`` section; ``algorithm`` overrides the algorithm
+    named there (the segmentation comparison's alternatives).
+    """
+    algorithm = algorithm or params["algorithm"]
+    options = algorithm_params(params, algorithm)
     rows = shard_rows(manifest_path, shard)
     arrays, records = {}, []
     for row in rows.itertuples():
         image = load_rgb(ImageSource.from_row(row))
         start = time.perf_counter()
-        labels = segment(
-            image,
-            algorithm=params["algorithm"],
-            n_segments=params["n_segments"],
-            compactness=params["compactness"],
-            sigma=params.get("sigma", 0.0),
-        )
+        labels = segment(image, algorithm, **options)
         seconds = time.perf_counter() - start
         arrays[row.image_id] = labels
         records.append(
             {
                 "image_id": row.image_id,
-                "algorithm": params["algorithm"],
+                "algorithm": algorithm,
                 "n_regions": int(labels.max()) + 1,
                 "seconds": seconds,
             }

@@ -10,7 +10,11 @@ Verdict rules (also in README "Claims"):
 - (b) speed, from per-image time ratios (geometric mean with a 95 % bootstrap CI): holds when
   SeCAM/CAM (Grad-CAM on heads without CAM) is at most 1.5 and LIME/SeCAM at least 100 (CI
   lower ends), does not hold when neither is met, mixed otherwise.
-- (c) segmentation: not measured until the run compares segmentation algorithms.
+- (c) segmentation, from the segmentation comparison: per compared algorithm and SeCAM
+  selection, the IoU of SeCAM's selected mask with the main algorithm's (mean over images, 95 %
+  bootstrap CI). Holds when every CI's lower end is at least 0.5 (the two explanations share
+  most of their pixels), does not hold when every upper end is below 0.5, mixed otherwise; not
+  measured when the run compares no segmentation algorithms.
 - (d) no-GAP model: SeCAM's EBPG minus the image's share covered by the boxes (what a random
   explanation would score), per image: holds when the CI lies above 0, does not hold when below,
   mixed otherwise; not measured without a gradient-path model in the run.
@@ -26,6 +30,7 @@ from secam.statistics import bootstrap_ci
 
 COLUMNS = ["claim", "model", "evidence", "verdict"]
 LOCALISATION = ("box_iou", "ebpg")
+AGREEMENT_FLOOR = 0.5  # claim (c): the explanations share at least half of their pixels
 
 
 def _interval_text(label: str, mean: float, low: float, high: float, n: int) -> str:
@@ -102,6 +107,32 @@ def _speed(timings: pd.DataFrame, model: str, resamples: int, seed: int) -> dict
     return {"evidence": evidence, "verdict": verdict}
 
 
+def _segmentation(comparison: pd.DataFrame, model: str) -> dict[str, str] | None:
+    rows = comparison[(comparison["model"] == model) & comparison["agreement"].notna()]
+    secam = rows[(rows["method"] == "secam") & (rows["n"] > 1)]
+    if secam.empty:
+        return None
+    above = int((secam["agreement_low"] >= AGREEMENT_FLOOR).sum())
+    below = int((secam["agreement_high"] < AGREEMENT_FLOOR).sum())
+    verdict = (
+        "holds" if above == len(secam) else "does not hold" if below == len(secam) else "mixed"
+    )
+    parts = [
+        f"SeCAM {r.algorithm} {r.selection} agreement {r.agreement:.3f}"
+        f" [{r.agreement_low:.3f}, {r.agreement_high:.3f}] (n={r.n})"
+        for r in secam.itertuples()
+    ]
+    lime = rows[rows["method"] == "lime"]
+    parts += [
+        f"LIME {algorithm} mean agreement {group['agreement'].mean():.3f}"
+        for algorithm, group in lime.groupby("algorithm")
+    ]
+    return {
+        "evidence": f"{above} of {len(secam)} at least {AGREEMENT_FLOOR}: " + "; ".join(parts),
+        "verdict": verdict,
+    }
+
+
 def box_share(manifest: pd.DataFrame) -> pd.Series:
     """Share of each image covered by the union of its boxes: a random explanation's EBPG."""
     shares = {
@@ -151,7 +182,12 @@ def claims_table(
     head_paths: dict[str, str],
     resamples: int = 2000,
     seed: int = 0,
+    segmentation: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
+    """Every claim per model, with its evidence and verdict (rules in the module docstring).
+
+    ``segmentation`` is the segmentation comparison's table, when the run has one.
+    """
     rows = []
     shares = box_share(manifest)
     for model in sorted(set(metrics["model"])):
@@ -175,14 +211,22 @@ def claims_table(
                 "verdict": "not measured",
             }
             rows.append({"claim": claim, "model": model, **result})
-    rows.append(
-        {
-            "claim": "(c) the segmentation algorithm barely changes what SeCAM selects",
-            "model": "all",
-            "verdict": "not measured",
-            "evidence": "this run uses one segmentation algorithm",
-        }
-    )
+    claim_c = "(c) the segmentation algorithm barely changes what SeCAM selects"
+    for model in sorted(set(metrics["model"])):
+        result = _segmentation(segmentation, model) if segmentation is not None else None
+        rows.append(
+            {
+                "claim": claim_c,
+                "model": model,
+                **(
+                    result
+                    or {
+                        "evidence": "this run compares no segmentation algorithms",
+                        "verdict": "not measured",
+                    }
+                ),
+            }
+        )
     gradient_models = sorted(m for m, path in head_paths.items() if path == "gradient")
     for model in gradient_models or ["none"]:
         result = (

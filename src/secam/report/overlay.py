@@ -39,6 +39,7 @@ def draw_overlay(
     out: str | Path | None = None,
     title: str = "",
     axis: plt.Axes | None = None,
+    numbers: bool = True,
 ) -> None:
     """The explanation (rest darkened, outline yellow), thin superpixel borders, region numbers.
 
@@ -61,7 +62,7 @@ def draw_overlay(
         figure, axis = plt.subplots(figsize=(width / 100, height / 100), dpi=100)
     axis.imshow(shown)
     chosen = {int(r) for r in selected}
-    for region, x, y in region_label_points(labels):
+    for region, x, y in region_label_points(labels) if numbers else []:
         picked = region in chosen
         axis.text(
             x,

@@ -23,7 +23,6 @@ import pandas as pd
 from secam.artifacts import TABLES, atomic_path, check_columns, read_arrays, read_table
 from secam.classes import imagenet_classes
 from secam.imaging import load_rgb
-from secam.regions import upsample
 from secam.report.overlay import draw_overlay
 from secam.sources import ImageSource
 
@@ -81,6 +80,9 @@ class RunData:
         grid = self._npz(self._find(self.maps, model, row["shard"])).get(f"{source}/{image_id}")
         if grid is None:
             return None
+        # Imported here so that the table-only report jobs never pay torch's import.
+        from secam.regions import upsample
+
         return upsample(grid, (int(row["height"]), int(row["width"]))).numpy()
 
     def mask(self, model: str, method: str, image_id: str, selection: str) -> np.ndarray | None:
@@ -251,4 +253,88 @@ def figure_misclassified(
             axis=axes[2],
             title=f"SeCAM ({FIGURE_SELECTION}): why {classes.short_label(predicted)}",
         )
+    _save(figure, outputs)
+
+
+# The rows of the paper's Tables II and III: (method, selection); None = the heatmap itself.
+GRID_ROWS = (
+    ("lime", "top2"),
+    ("lime", "top3"),
+    ("lime", "top4"),
+    ("cam", None),
+    ("gradcam", None),
+    ("secam", "top2"),
+    ("secam", "top3"),
+    ("secam", "top4"),
+    ("secam", "thr80"),
+    ("secam", "thr70"),
+    ("secam", "thr60"),
+)
+
+
+def _grid_row_name(method: str, selection: str | None) -> str:
+    display = {"lime": "LIME", "cam": "CAM", "gradcam": "Grad-CAM", "secam": "SeCAM"}[method]
+    if selection is None:
+        return display
+    if selection.startswith("top"):
+        return f"{display}\n({selection[3:]} segments)"
+    return f"{display}\n({selection[3:]} % threshold)"
+
+
+def explanation_grid(
+    data: RunData,
+    timings: pd.DataFrame,
+    models: Sequence[str],
+    image_ids: Sequence[str],
+    outputs: Sequence[str | Path],
+    empty_note: str,
+) -> None:
+    """The paper's Tables II/III: rows = GRID_ROWS, columns = model x image.
+
+    Each column is headed "L: label / P: prediction"; each cell is the explanation over the image
+    (selected superpixels, or the CAM / Grad-CAM heatmap) with "Time: s" beneath.
+    """
+    columns = [(model, image_id) for model in models for image_id in image_ids]
+    if not columns:
+        _placeholder(empty_note, outputs)
+        return
+    classes = imagenet_classes()
+    seconds = timings.set_index(["model", "method", "image_id"])["total_seconds"]
+    figure, axes = plt.subplots(
+        len(GRID_ROWS),
+        len(columns),
+        figsize=(2.2 * len(columns) + 1.2, 1.8 * len(GRID_ROWS) + 0.8),
+        squeeze=False,
+    )
+    images = {image_id: data.image(image_id) for image_id in image_ids}
+    for c, (model, image_id) in enumerate(columns):
+        label = classes.short_label(int(data.row(image_id)["class_index"]))
+        predictions = data.predictions(model)
+        predicted = (
+            classes.short_label(int(predictions.loc[image_id, "top5_indices"][0]))
+            if image_id in predictions.index
+            else "?"
+        )
+        for r, (method, selection) in enumerate(GRID_ROWS):
+            axis = axes[r, c]
+            image = images[image_id]
+            if selection is None:
+                heat = data.heatmap(model, image_id, method)
+                _heat(axis, image, heat, "")
+                found = heat is not None
+            else:
+                mask = data.mask(model, method, image_id, selection)
+                _masked(axis, image, mask, "")
+                found = mask is not None
+            axis.set_axis_on()  # keep the frame for the labels
+            axis.set_xticks([])
+            axis.set_yticks([])
+            time = seconds.get((model, method, image_id))
+            axis.set_xlabel(
+                f"Time: {time:.3g} s" if found and time is not None else "n/a", fontsize=7
+            )
+            if c == 0:
+                axis.set_ylabel(_grid_row_name(method, selection), fontsize=7)
+        # After the cells: drawing a cell resets its axis title.
+        axes[0, c].set_title(f"{model}\nL: {label}\nP: {predicted}", fontsize=7)
     _save(figure, outputs)

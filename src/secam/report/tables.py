@@ -64,7 +64,7 @@ def to_markdown(summary: pd.DataFrame) -> str:
 
 
 METRICS = ("box_iou", "mask_iou", "ebpg", "energy_ebpg", "pointing_hit")
-BASELINE_ORDER = ("lime", "cam", "gradcam", "gradcampp", "layercam", "scorecam")
+BASELINE_ORDER = ("lime", "lime-batched", "cam", "gradcam", "gradcampp", "layercam", "scorecam")
 
 
 def _ordered(frame: pd.DataFrame, *keys: str) -> pd.DataFrame:

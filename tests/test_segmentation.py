@@ -1,0 +1,113 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from secam.artifacts import write_arrays
+from secam.report.segmentation import (
+    agreement_rows,
+    comparison_table,
+    load_masks,
+    mask_agreement,
+)
+from secam.segmentation import ALGORITHMS, DEFAULTS, algorithm_params, segment
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_every_algorithm_gives_contiguous_deterministic_labels(coffee, algorithm):
+    labels = segment(coffee, algorithm)
+    assert labels.shape == coffee.shape[:2] and labels.dtype == np.int32
+    assert set(np.unique(labels)) == set(range(labels.max() + 1))
+    assert 5 <= labels.max() + 1 <= 300
+    assert np.array_equal(labels, segment(coffee, algorithm))
+
+
+def test_parameters_change_the_region_count(chelsea):
+    coarse = segment(chelsea, "felzenszwalb", scale=800, min_size=4000)
+    fine = segment(chelsea, "felzenszwalb", scale=50, min_size=100)
+    assert coarse.max() < fine.max()
+    small_kernel = segment(chelsea, "quickshift", kernel_size=3, max_dist=10)
+    large_kernel = segment(chelsea, "quickshift", kernel_size=8, max_dist=40)
+    assert large_kernel.max() < small_kernel.max()
+
+
+def test_params_come_from_the_config_section():
+    section = {
+        "algorithm": "slic",
+        "n_segments": 30,
+        "compactness": 5,
+        "felzenszwalb": {"scale": 9},
+    }
+    assert algorithm_params(section, "slic") == {"n_segments": 30, "compactness": 5, "sigma": 0.0}
+    assert algorithm_params(section, "felzenszwalb") == {**DEFAULTS["felzenszwalb"], "scale": 9}
+    assert algorithm_params(section, "quickshift") == DEFAULTS["quickshift"]
+
+
+def test_unknown_algorithm_or_parameter_is_named(coffee):
+    with pytest.raises(ValueError, match="watershed"):
+        segment(coffee, "watershed")
+    with pytest.raises(ValueError, match="n_segments"):
+        segment(coffee, "felzenszwalb", n_segments=50)
+
+
+def test_mask_agreement_is_the_iou_of_the_two_masks():
+    a = np.zeros((10, 10), bool)
+    b = np.zeros((10, 10), bool)
+    a[:, :6] = True  # 60 pixels
+    b[:, 4:] = True  # 60 pixels, 20 shared
+    assert mask_agreement(a, b) == pytest.approx(20 / 100)
+    assert mask_agreement(a, a) == 1.0
+    assert mask_agreement(a & False, b & False) == 1.0
+
+
+def test_comparison_table_reports_counts_metrics_and_agreement(tmp_path):
+    full = np.ones((4, 4), bool)
+    half = np.zeros((4, 4), bool)
+    half[:, :2] = True
+    main = tmp_path / "explanations" / "m" / "secam" / "shard00000.npz"
+    compared = tmp_path / "segcompare" / "felzenszwalb" / main.relative_to(tmp_path)
+    write_arrays(main, {"i1/top2": full, "i2/top2": half})
+    write_arrays(compared, {"i1/top2": half, "i2/top2": half, "i3/top2": full})
+    agreement = agreement_rows([compared, main], "slic")
+    assert agreement["image_id"].tolist() == ["i1", "i2"]  # i3 has no main-run counterpart
+    assert agreement["agreement"].tolist() == [0.5, 1.0]
+    assert set(agreement["algorithm"]) == {"felzenszwalb"}
+    assert set(agreement["model"]) == {"m"} and set(agreement["method"]) == {"secam"}
+    shown = load_masks([main, compared], "slic", ["i2"])
+    assert sorted(shown) == [("felzenszwalb", "m", "secam"), ("slic", "m", "secam")]
+    assert list(shown[("slic", "m", "secam")]) == ["i2/top2"]
+
+    metrics = pd.DataFrame(
+        {
+            "algorithm": ["slic", "slic", "felzenszwalb", "felzenszwalb"],
+            "model": "m",
+            "method": "secam",
+            "selection": "top2",
+            "image_id": ["i1", "i2", "i1", "i2"],
+            "box_iou": [0.2, 0.4, 0.6, 0.8],
+            "ebpg": [1.0, 0.5, 0.5, 0.5],
+            "mask_iou": 0.3,
+            "area": [1.0, 0.5, 0.5, 0.5],
+        }
+    )
+    counts = pd.DataFrame(
+        {
+            "image_id": ["i1", "i2", "i1", "i2"],
+            "n_regions": [40, 50, 30, 36],
+            "algorithm": ["slic", "slic", "felzenszwalb", "felzenszwalb"],
+        }
+    )
+    table = comparison_table(metrics, counts, agreement, resamples=200).set_index("algorithm")
+    assert list(table.index) == ["slic", "felzenszwalb"]  # the main algorithm first
+    assert (
+        table.loc["slic", "regions_mean"] == 45
+        and table.loc["felzenszwalb", "regions_median"] == 33
+    )
+    assert table.loc["slic", "box_iou"] == pytest.approx(0.3)
+    assert table.loc["felzenszwalb", "box_iou"] == pytest.approx(0.7)
+    assert np.isnan(table.loc["slic", "agreement"])
+    assert table.loc["felzenszwalb", "agreement"] == pytest.approx(0.75)
+    assert (
+        table.loc["felzenszwalb", "agreement_low"]
+        <= 0.75
+        <= table.loc["felzenszwalb", "agreement_high"]
+    )
