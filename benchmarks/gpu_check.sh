@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The GPU check, one prepared script (under 5 minutes on one H100/H200): the CUDA-marked tests,
 # then the explainer benchmark on CUDA for EfficientNet-Lite0 (embedded weights) and ResNet50
-# (random weights: throughput does not depend on them). JSON results go to $RESULTS_DIR.
+# (random weights: throughput does not depend on them), then the segmentation benchmark on the
+# GPU machine's CPU cores (what feeds the GPU). JSON results go to $RESULTS_DIR.
 #
 # On a machine with the project installed:  bash benchmarks/gpu_check.sh
 # On a bare GPU machine with PyTorch but no network: put wheels of lime, efficientnet-lite-pytorch
@@ -25,3 +26,5 @@ python3 benchmarks/bench_explainers.py --device cuda --images 5 \
     --json "$RESULTS_DIR/explainers-cuda-efficientnet_lite0.json"
 python3 benchmarks/bench_explainers.py --device cuda --images 3 --model resnet50 --weights none \
     --json "$RESULTS_DIR/explainers-cuda-resnet50.json"
+python3 benchmarks/bench_segmentation.py --images 8 --step 1 --workers "$(nproc)" \
+    --json "$RESULTS_DIR/segmentation-gpu-host.json"

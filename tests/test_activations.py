@@ -2,9 +2,17 @@ import numpy as np
 import pytest
 import torch
 
-from secam.activations import CAM, GradCAM, GradientCAM, secam_source_for
+from secam.activations import (
+    CAM,
+    GradCAM,
+    GradientCAM,
+    SharedPass,
+    make_mapper,
+    secam_source_for,
+)
 from secam.imaging import load_rgb
 from secam.models import load_model
+from secam.timing import Stopwatch
 
 from .conftest import SAMPLE
 
@@ -87,6 +95,23 @@ def test_batch_equals_one_image_at_a_time(embedded_model, sample_batch):
         torch.testing.assert_close(batch, single, atol=1e-5, rtol=1e-4)
 
 
+def test_one_shared_pass_gives_every_sources_own_maps(embedded_model, sample_batch):
+    sources = ["cam", "gradient", "gradcam", "gradcampp", "layercam"]
+    targets = [5, 281, 967, 652, 670, 657]
+    watch = Stopwatch()
+    capture, maps = SharedPass(embedded_model, sources)(sample_batch, targets, watch)
+    assert capture.targets.tolist() == targets and capture.gradients is not None
+    for source in sources:
+        alone = make_mapper(embedded_model, source)(sample_batch, targets).maps
+        torch.testing.assert_close(maps[source], alone, atol=1e-5, rtol=1e-4)
+    laps = {"forward", "backward", *(f"map:{s}" for s in sources)}
+    assert set(watch.seconds) == laps and all(watch[lap] > 0 for lap in laps)
+    # without gradient sources there is no backward at all
+    watch = Stopwatch()
+    capture, _ = SharedPass(embedded_model, ["cam"])(sample_batch[:2], None, watch)
+    assert capture.gradients is None and "backward" not in watch.seconds
+
+
 def _hook_count(model) -> int:
     return sum(len(m._forward_hooks) + len(m._backward_hooks) for m in model.module.modules())
 
@@ -111,6 +136,9 @@ def test_hooks_are_removed_after_an_exception(embedded_model):
         with pytest.raises(RuntimeError):
             method(embedded_model)(bad_input)
         assert _hook_count(embedded_model) == before
+    with pytest.raises(RuntimeError):
+        SharedPass(embedded_model, ["cam", "gradcam"])(bad_input)
+    assert _hook_count(embedded_model) == before
     assert not embedded_model.module.training
 
 

@@ -6,6 +6,7 @@ from secam.lime_batched import lime_batched_region_scores, mean_colour_image
 from secam.lime_explainer import lime_region_scores
 from secam.segmentation import segment
 from secam.sources import ImageSource
+from secam.timing import Stopwatch
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +23,20 @@ def test_same_seed_gives_identical_scores(embedded_model, small_coffee):
     assert np.array_equal(first, second)
     other = lime_region_scores(embedded_model, small_coffee, labels, 967, num_samples=40, seed=4)
     assert not np.array_equal(first, other)
+
+
+@pytest.mark.parametrize("scorer", [lime_region_scores, lime_batched_region_scores])
+def test_lime_times_its_components_without_changing_its_scores(
+    embedded_model, small_coffee, scorer
+):
+    labels = segment(small_coffee, n_segments=20)
+    watch = Stopwatch()
+    timed = scorer(embedded_model, small_coffee, labels, 967, num_samples=24, seed=1, watch=watch)
+    plain = scorer(embedded_model, small_coffee, labels, 967, num_samples=24, seed=1)
+    np.testing.assert_array_equal(timed, plain)
+    assert watch["forward"] > 0 and watch["surrogate"] > 0
+    if scorer is lime_batched_region_scores:
+        assert watch["sampling"] > 0
 
 
 def test_lime_uses_the_given_superpixels(embedded_model, small_coffee):

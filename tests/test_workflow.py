@@ -78,6 +78,21 @@ def test_every_artifact_has_the_documented_columns(finished_run):
     )
     assert (timings["total_seconds"] > 0).all()
     assert (timings["segmentation_seconds"] > 0).all()
+    components = [
+        f"{c}_seconds"
+        for c in ("forward", "backward", "map", "upsample", "region", "sampling", "surrogate")
+    ]
+    np.testing.assert_allclose(
+        timings["total_seconds"], timings[[*components, "select_seconds"]].sum(axis=1)
+    )
+    by_method = timings.set_index("method")
+    lime_rows = by_method.loc[["lime", "lime-batched"]]
+    assert (lime_rows[["forward_seconds", "sampling_seconds", "surrogate_seconds"]] > 0).all().all()
+    assert (lime_rows[["backward_seconds", "map_seconds", "region_seconds"]] == 0).all().all()
+    assert (by_method.loc["secam", "region_seconds"] > 0).all()
+    assert (by_method.loc["secam", "backward_seconds"] == 0).all()  # CAM: no backward
+    assert (by_method.loc["gradcam", "backward_seconds"] > 0).all()
+    assert (by_method.loc[["secam", "cam", "gradcam"], "sampling_seconds"] == 0).all()
 
 
 def test_masks_match_their_rows(finished_run):

@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
+import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,12 @@ TABLES: dict[str, dict[str, str]] = {
         "image_id": "image identifier",
         "model": "model name",
         "source": "activation map: cam, gradient, gradcam, gradcampp, layercam or scorecam",
-        "seconds": "preprocessing + forward (+ backward) + the map on the feature grid (s)",
+        "batch_size": "images that went through the model together with this one",
+        "forward_seconds": "this image's share of the batch's preprocessing + forward (s)",
+        "backward_seconds": "its share of the batch's backward (s); 0 for maps without gradients",
+        "map_seconds": "its share of turning the pass into this source's maps on the feature "
+        "grid (s); Score-CAM's masked forwards are here",
+        "seconds": "forward + backward + map: what this map cost for this image (s)",
     },
     "explanations": {
         "image_id": "image identifier",
@@ -85,13 +91,20 @@ TABLES: dict[str, dict[str, str]] = {
         "image_id": "image identifier",
         "model": "model name",
         "method": "method",
-        "total_seconds": "time of one explanation (s): the sum of the components below",
-        "forward_seconds": "preprocessing + forward (+ backward) + map on the feature grid (s); "
-        "for LIME: all perturbed forward passes and the surrogate fit",
+        "total_seconds": "time of one explanation (s): the sum of the components below, "
+        "segmentation excepted",
+        "forward_seconds": "preprocessing + forward passes (s): the image's share of its batch "
+        "for map methods, every perturbed batch for LIME",
+        "backward_seconds": "the image's share of the backward (s); gradient maps only",
+        "map_seconds": "the map on the feature grid from the captured pass (s)",
         "upsample_seconds": "bilinear upsampling of the map to the image resolution (s)",
         "region_seconds": "region mean (SeCAM) or nothing (s)",
-        "select_seconds": "turning scores into a mask (s)",
+        "sampling_seconds": "LIME: drawing the perturbation masks and building the perturbed "
+        "images (s); 0 for the others",
+        "surrogate_seconds": "LIME: fitting the weighted ridge surrogate (s); 0 for the others",
+        "select_seconds": "turning scores into a mask (s), mean over the selections",
         "segmentation_seconds": "the shared segmentation of this image, not in total_seconds (s)",
+        "batch_size": "images per forward batch (map methods) or perturbed images per batch (LIME)",
         "device": "device name",
         "torch_version": "torch version",
         "threads": "torch intra-op threads",
@@ -279,15 +292,53 @@ def read_table(path: str | Path, table: str) -> pd.DataFrame:
 
 def write_arrays(path: str | Path, arrays: Mapping[str, np.ndarray]) -> None:
     """Write a compressed NPZ, atomically."""
-    path = Path(path)
-    handle, tmp = _atomic_target(path)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez_compressed(stream, **dict(arrays))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with ArrayWriter(path) as writer:
+        for key, array in arrays.items():
+            writer.add(key, array)
+
+
+class ArrayWriter:
+    """A compressed NPZ written one array at a time, so a shard's arrays never all sit in
+    memory; atomic like every writer here (renamed into place only when the block succeeds).
+
+    ``with ArrayWriter(path) as out: out.add("key", array)``; ``np.load`` reads the result.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._keys: set[str] = set()
+        self._zip: zipfile.ZipFile | None = None
+        self._tmp = ""
+
+    def __enter__(self) -> ArrayWriter:
+        handle, self._tmp = _atomic_target(self.path)
+        stream = os.fdopen(handle, "wb")
+        # the layout np.savez_compressed writes: one deflated ``<key>.npy`` member per array
+        self._zip = zipfile.ZipFile(stream, mode="w", compression=zipfile.ZIP_DEFLATED)
+        return self
+
+    def add(self, key: str, array: np.ndarray) -> None:
+        if self._zip is None:
+            raise RuntimeError("ArrayWriter.add outside its with-block")
+        if key in self._keys:
+            raise ValueError(f"{self.path}: key {key!r} written twice")
+        self._keys.add(key)
+        with self._zip.open(f"{key}.npy", mode="w", force_zip64=True) as member:
+            np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
+
+    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
+        assert self._zip is not None
+        stream = self._zip.fp
+        try:
+            self._zip.close()
+            if stream is not None:
+                stream.close()
+            if exc_type is None:
+                os.replace(self._tmp, self.path)
+        finally:
+            self._zip = None
+            if os.path.exists(self._tmp):
+                os.unlink(self._tmp)
 
 
 def write_text(path: str | Path, text: str) -> None:
@@ -325,6 +376,13 @@ def read_arrays(path: str | Path, keys: Iterable[str] | None = None) -> dict[str
     with np.load(path, allow_pickle=False) as data:
         wanted = data.files if keys is None else [k for k in keys if k in set(data.files)]
         return {key: data[key] for key in wanted}
+
+
+@contextlib.contextmanager
+def open_arrays(path: str | Path) -> Iterator[Mapping[str, np.ndarray]]:
+    """An NPZ whose arrays are read from disk one at a time, when indexed."""
+    with np.load(path, allow_pickle=False) as data:
+        yield data
 
 
 def array_keys(path: str | Path) -> list[str]:

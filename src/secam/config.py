@@ -47,6 +47,10 @@ def _describe(error: jsonschema.ValidationError) -> str:
     if error.validator == "enum":
         allowed = ", ".join(map(str, error.validator_value))
         return f"config key '{where}': {error.instance!r} is not one of: {allowed}"
+    if error.validator == "oneOf" and "description" in error.schema:
+        return (
+            f"config key '{where}': {error.instance!r} is not valid: {error.schema['description']}"
+        )
     return f"config key '{where}': {error.message}"
 
 

@@ -27,6 +27,7 @@ from lime import lime_image
 
 from secam.lime_explainer import scores_by_region
 from secam.models.registry import LoadedModel
+from secam.timing import Stopwatch
 
 
 def mean_colour_image(image: np.ndarray, segments: np.ndarray) -> np.ndarray:
@@ -109,31 +110,38 @@ def lime_batched_region_scores(
     seed: int = 0,
     batch_size: int = 4,
     kernel_width: float = 0.25,
+    watch: Stopwatch | None = None,
 ) -> np.ndarray:
     """LIME's surrogate weight of every superpixel for class ``target`` (index = region id).
 
     Draws its samples from the same seeded generator as
     :func:`secam.lime_explainer.lime_region_scores`, so the two agree to floating-point rounding.
+    ``watch`` gets the laps ``sampling`` (masks, the perturbation basis, distances),
+    ``forward`` (building each batch of inputs and the model) and ``surrogate`` (the ridge fit).
     """
+    watch = watch or Stopwatch(model.device)
     explainer = lime_image.LimeImageExplainer(kernel_width=kernel_width, random_state=seed)
     n_regions = int(segments.max()) + 1
-    # lime_image.LimeImageExplainer.data_labels: the same draw from the same generator.
-    samples = explainer.random_state.randint(0, 2, num_samples * n_regions).reshape(
-        num_samples, n_regions
-    )
-    samples[0, :] = 1
-    basis = PerturbationBasis.build(model, image, segments)
-    probabilities = perturbation_probabilities(model, basis, samples, batch_size)
-    distances = sklearn.metrics.pairwise_distances(
-        samples, samples[0].reshape(1, -1), metric="cosine"
-    ).ravel()
-    _, weights, _, _ = explainer.base.explain_instance_with_data(
-        samples,
-        probabilities,
-        distances,
-        int(target),
-        100000,  # the package's default num_features: every superpixel gets a weight
-        model_regressor=None,
-        feature_selection=explainer.feature_selection,
-    )
+    with watch.lap("sampling"):
+        # lime_image.LimeImageExplainer.data_labels: the same draw from the same generator.
+        samples = explainer.random_state.randint(0, 2, num_samples * n_regions).reshape(
+            num_samples, n_regions
+        )
+        samples[0, :] = 1
+        basis = PerturbationBasis.build(model, image, segments)
+        distances = sklearn.metrics.pairwise_distances(
+            samples, samples[0].reshape(1, -1), metric="cosine"
+        ).ravel()
+    with watch.lap("forward"):
+        probabilities = perturbation_probabilities(model, basis, samples, batch_size)
+    with watch.lap("surrogate"):
+        _, weights, _, _ = explainer.base.explain_instance_with_data(
+            samples,
+            probabilities,
+            distances,
+            int(target),
+            100000,  # the package's default num_features: every superpixel gets a weight
+            model_regressor=None,
+            feature_selection=explainer.feature_selection,
+        )
     return scores_by_region(weights, n_regions)

@@ -10,6 +10,6 @@ rule segment:
         "../../environment.yml"
     log:
         f"{RESULTS}/logs/segment/{{shard}}.log",
-    threads: 1
+    threads: 2  # worker processes; raise with --set-threads segment=N
     script:
         "../scripts/segment.py"

@@ -10,4 +10,5 @@ with logged(snakemake):
         snakemake.output.table,
         # The segmentation comparison's jobs name their algorithm; the main run's take config's.
         algorithm=snakemake.wildcards.get("algorithm"),
+        workers=snakemake.threads,
     )

@@ -1,6 +1,6 @@
 """Block 1 of SeCAM and its baselines: class activation maps on the feature grid."""
 
-from secam.activations.base import ActivationMaps, ClassActivationMapper
+from secam.activations.base import ActivationMaps, Capture, ClassActivationMapper
 from secam.activations.methods import (
     CAM,
     SOURCES,
@@ -12,17 +12,20 @@ from secam.activations.methods import (
     make_mapper,
     secam_source_for,
 )
+from secam.activations.shared import SharedPass
 
 __all__ = [
     "CAM",
     "SOURCES",
     "ActivationMaps",
+    "Capture",
     "ClassActivationMapper",
     "GradCAM",
     "GradCAMPlusPlus",
     "GradientCAM",
     "LayerCAM",
     "ScoreCAM",
+    "SharedPass",
     "make_mapper",
     "secam_source_for",
 ]

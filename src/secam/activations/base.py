@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from secam.models.registry import LoadedModel
+from secam.timing import Stopwatch
 
 
 @dataclass
@@ -20,6 +21,17 @@ class ActivationMaps:
     maps: torch.Tensor  # (N, h, w), float32, on the model's device
     logits: torch.Tensor  # (N, classes)
     targets: torch.Tensor  # (N,) class explained for each image
+
+
+@dataclass
+class Capture:
+    """What one pass through the model leaves: the target layer's activations, their gradients
+    with respect to each image's target logit (None without a backward), logits and targets."""
+
+    activations: torch.Tensor  # (N, K, h, w), detached
+    gradients: torch.Tensor | None  # (N, K, h, w)
+    logits: torch.Tensor  # (N, classes), detached
+    targets: torch.Tensor  # (N,)
 
 
 class ClassActivationMapper(ABC):
@@ -59,13 +71,24 @@ class ClassActivationMapper(ABC):
         finally:
             handle.remove()
 
-    def __call__(
-        self, inputs: torch.Tensor, targets: Sequence[int] | torch.Tensor | None = None
-    ) -> ActivationMaps:
-        """Maps for ``inputs`` (N, 3, H, W); ``targets`` None explains each top-1 class."""
+    def capture(
+        self,
+        inputs: torch.Tensor,
+        targets: Sequence[int] | torch.Tensor | None = None,
+        with_gradients: bool | None = None,
+        watch: Stopwatch | None = None,
+    ) -> Capture:
+        """One forward (and, with gradients, one backward) pass through the model.
+
+        ``targets`` None takes each image's top-1 class. ``with_gradients`` defaults to what this
+        mapper needs; ``watch`` times the ``forward`` and ``backward`` laps.
+        """
+        watch = watch or Stopwatch(inputs.device)
+        with_gradients = self.needs_gradients if with_gradients is None else with_gradients
         with self._eval_mode():
-            with self._capture() as captured, torch.set_grad_enabled(self.needs_gradients):
-                logits = self.model.module(inputs)
+            with self._capture() as captured, torch.set_grad_enabled(with_gradients):
+                with watch.lap("forward"):
+                    logits = self.model.module(inputs)
                 if not captured:
                     raise RuntimeError(f"target layer {self.model.target_layer!r} was not called")
                 activations = captured[-1]
@@ -74,14 +97,29 @@ class ClassActivationMapper(ABC):
                 else:
                     chosen = torch.as_tensor(targets, device=logits.device, dtype=torch.long)
                 gradients = None
-                if self.needs_gradients:
+                if with_gradients:
                     # Samples are independent in eval mode, so the gradient of the sum of each
                     # sample's target logit gives every sample its own gradient in one backward.
-                    selected = logits.gather(1, chosen[:, None]).sum()
-                    (gradients,) = torch.autograd.grad(selected, activations)
-            with torch.no_grad():
-                maps = self.compute_maps(activations.detach(), gradients, chosen, inputs)
-        return ActivationMaps(maps.detach().float(), logits.detach(), chosen)
+                    with watch.lap("backward"):
+                        selected = logits.gather(1, chosen[:, None]).sum()
+                        (gradients,) = torch.autograd.grad(selected, activations)
+        return Capture(activations.detach(), gradients, logits.detach(), chosen)
+
+    def maps_from(self, capture: Capture, inputs: torch.Tensor) -> torch.Tensor:
+        """(N, h, w) float32 maps of a captured pass (Score-CAM runs its own forwards here)."""
+        if self.needs_gradients and capture.gradients is None:
+            raise ValueError(f"{type(self).__name__} needs a pass captured with gradients")
+        gradients = capture.gradients if self.needs_gradients else None
+        with self._eval_mode(), torch.no_grad():
+            maps = self.compute_maps(capture.activations, gradients, capture.targets, inputs)
+        return maps.detach().float()
+
+    def __call__(
+        self, inputs: torch.Tensor, targets: Sequence[int] | torch.Tensor | None = None
+    ) -> ActivationMaps:
+        """Maps for ``inputs`` (N, 3, H, W); ``targets`` None explains each top-1 class."""
+        capture = self.capture(inputs, targets)
+        return ActivationMaps(self.maps_from(capture, inputs), capture.logits, capture.targets)
 
     @abstractmethod
     def compute_maps(

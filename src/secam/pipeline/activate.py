@@ -2,8 +2,11 @@
 
 Maps are stored on the feature grid, key ``<source>/<image_id>`` (sources: ``cam``,
 ``gradient``, ``gradcam``, ``gradcampp``, ``layercam``, ``scorecam``; see
-:func:`secam.methods.map_sources`). Each map is timed on its own — preprocessing + forward
-[+ backward] + map — after an untimed warm-up, so every method is charged its full share.
+:func:`secam.methods.map_sources`). Images go through the model ``activation.batch_size`` at a
+time, and one forward (plus one backward when a source needs gradients) gives every source's
+maps for the whole batch (:class:`secam.activations.SharedPass`). Each image is charged its
+share of the batch: forward, backward (only to the sources that use it) and its source's map,
+timed after an untimed warm-up.
 """
 
 from __future__ import annotations
@@ -11,26 +14,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import torch
 
-from secam.activations import make_mapper
-from secam.artifacts import TABLES, write_arrays, write_table
+from secam.activations import SharedPass
+from secam.artifacts import TABLES, ArrayWriter, write_table
 from secam.classes import imagenet_classes
 from secam.imaging import load_rgb
 from secam.methods import map_sources
-from secam.models.registry import LoadedModel
-from secam.pipeline.common import load_configured_model, shard_rows
+from secam.pipeline.common import batch_size_for, load_configured_model, shard_rows
 from secam.sources import ImageSource
 from secam.timing import Stopwatch
 
-
-def predict(model: LoadedModel, image: np.ndarray) -> torch.Tensor:
-    """Class probabilities (float64) of one image."""
-    with torch.inference_mode():
-        logits = model.module(model.preprocessing(image, model.device))
-    return torch.softmax(logits[0].double(), dim=0)
+DEFAULT_BATCH_SIZE = {"cpu": 4, "cuda": 64}
 
 
 def run_activate(
@@ -48,49 +44,65 @@ def run_activate(
     classes = imagenet_classes()
     channel_batch = config.get("score_cam", {}).get("channel_batch", 64)
     sources = map_sources(config["methods"], model.head_path)
-    mappers = {s: make_mapper(model, s, channel_batch=channel_batch) for s in sources}
-    images = {row.image_id: load_rgb(ImageSource.from_row(row)) for row in rows.itertuples()}
+    shared_pass = SharedPass(model, sources, channel_batch=channel_batch)
+    setting = config.get("activation", {}).get("batch_size", DEFAULT_BATCH_SIZE)
+    batch_size = max(1, batch_size_for(setting, model.device.type))
+    by_label = config.get("target", "predicted") == "label"
+    batches = [rows.iloc[i : i + batch_size] for i in range(0, len(rows), batch_size)]
 
-    if images:
-        first = model.preprocessing(next(iter(images.values())), model.device)
+    def inputs_of(batch: pd.DataFrame) -> torch.Tensor:
+        images = [load_rgb(ImageSource.from_row(row)) for row in batch.itertuples()]
+        return torch.cat([model.preprocessing(image, model.device) for image in images])
+
+    if batches:
+        warm = inputs_of(batches[0])
         for _ in range(config["timing"]["warmup"]):
-            for mapper in mappers.values():
-                mapper(first)
+            shared_pass(warm)
 
-    arrays: dict[str, np.ndarray] = {}
     predictions, timings = [], []
-    for row in rows.itertuples():
-        image = images[row.image_id]
-        probabilities = predict(model, image)
-        top = torch.topk(probabilities, 5)
-        by_label = config.get("target", "predicted") == "label"
-        target = int(row.class_index) if by_label else int(top.indices[0])
-        for source, mapper in mappers.items():
+    with ArrayWriter(maps_path) as maps_out:
+        for batch in batches:
+            # Decoding is I/O, not the method: it stays outside the timed laps.
+            images = [load_rgb(ImageSource.from_row(row)) for row in batch.itertuples()]
             watch = Stopwatch(model.device)
-            with watch.lap("map"):
-                result = mapper(model.preprocessing(image, model.device), [target])
-            arrays[f"{source}/{row.image_id}"] = result.maps[0].cpu().numpy()
-            timings.append(
-                {
-                    "image_id": row.image_id,
-                    "model": model_name,
-                    "source": source,
-                    "seconds": watch["map"],
-                }
-            )
-        predictions.append(
-            {
-                "image_id": row.image_id,
-                "model": model_name,
-                "head_path": model.head_path,
-                "target_index": target,
-                "target_label": classes.labels[target],
-                "top5_indices": [int(i) for i in top.indices],
-                "top5_probs": [float(p) for p in top.values],
-                "device": model.device_name(),
-            }
-        )
-    write_arrays(maps_path, arrays)
+            with watch.lap("forward"):
+                inputs = torch.cat([model.preprocessing(image, model.device) for image in images])
+            targets = [int(i) for i in batch["class_index"]] if by_label else None
+            capture, maps = shared_pass(inputs, targets, watch)
+            probabilities = torch.softmax(capture.logits.double(), dim=1)
+            top = torch.topk(probabilities, 5, dim=1)
+            share = 1.0 / len(batch)
+            for position, row in enumerate(batch.itertuples()):
+                for source, mapper in shared_pass.mappers.items():
+                    maps_out.add(f"{source}/{row.image_id}", maps[source][position].cpu().numpy())
+                    forward = watch["forward"] * share
+                    backward = watch["backward"] * share if mapper.needs_gradients else 0.0
+                    map_seconds = watch[f"map:{source}"] * share
+                    timings.append(
+                        {
+                            "image_id": row.image_id,
+                            "model": model_name,
+                            "source": source,
+                            "batch_size": len(batch),
+                            "forward_seconds": forward,
+                            "backward_seconds": backward,
+                            "map_seconds": map_seconds,
+                            "seconds": forward + backward + map_seconds,
+                        }
+                    )
+                target = int(capture.targets[position])
+                predictions.append(
+                    {
+                        "image_id": row.image_id,
+                        "model": model_name,
+                        "head_path": model.head_path,
+                        "target_index": target,
+                        "target_label": classes.labels[target],
+                        "top5_indices": [int(i) for i in top.indices[position]],
+                        "top5_probs": [float(p) for p in top.values[position]],
+                        "device": model.device_name(),
+                    }
+                )
     write_table(
         pd.DataFrame(timings, columns=list(TABLES["map_timings"])), map_timings_path, "map_timings"
     )

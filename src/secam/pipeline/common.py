@@ -33,3 +33,13 @@ def load_configured_model(name: str, config: dict[str, Any], threads: int = 1) -
         target_layer=options.get("target_layer"),
         device=config.get("device", "auto"),
     )
+
+
+def batch_size_for(setting: int | dict[str, int], device_type: str) -> int:
+    """A config batch size: one integer, or one per device type (``{cpu: 4, cuda: 64}``).
+
+    A device type the mapping does not name (``mps``) takes the ``cpu`` size.
+    """
+    if isinstance(setting, dict):
+        return int(setting.get(device_type, setting["cpu"]))
+    return int(setting)

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from secam.artifacts import TABLES, read_arrays, read_table, write_table
+from secam.artifacts import TABLES, open_arrays, read_table, write_table
 from secam.metrics import METRICS
 from secam.pipeline.common import shard_rows
+
+MASK_BATCH = 64
 
 
 def run_evaluate(
@@ -22,12 +24,9 @@ def run_evaluate(
     images = shard_rows(manifest_path, shard).set_index("image_id")
     predictions = read_table(predictions_path, "predictions").set_index("image_id")
     explanations = read_table(explanations_path, "explanations")
-    masks = read_arrays(masks_path)
-
     keys = [f"{r.image_id}/{r.selection}" for r in explanations.itertuples()]
-    batch_masks = [masks[key] for key in keys]
-    batch_boxes = [images.loc[image_id, "boxes"] for image_id in explanations["image_id"]]
-    batch_boxes = [[list(map(int, box)) for box in boxes] for boxes in batch_boxes]
+    boxes = [images.loc[image_id, "boxes"] for image_id in explanations["image_id"]]
+    boxes = [[list(map(int, box)) for box in image_boxes] for image_boxes in boxes]
 
     metrics = explanations[
         [
@@ -47,6 +46,14 @@ def run_evaluate(
         int(predictions.loc[i, "top5_indices"][0]) for i in metrics["image_id"]
     ]
     metrics["correct"] = metrics["label_index"] == metrics["predicted_index"]
+    values: dict[str, list[float]] = {metric.name: [] for metric in METRICS}
+    with open_arrays(masks_path) as masks:
+        # batches of masks bound the memory, whatever the shard's size
+        for start in range(0, len(keys), MASK_BATCH):
+            batch_masks = [masks[key] for key in keys[start : start + MASK_BATCH]]
+            batch_boxes = boxes[start : start + MASK_BATCH]
+            for metric in METRICS:
+                values[metric.name].extend(metric.evaluate_batch(batch_masks, batch_boxes))
     for metric in METRICS:
-        metrics[metric.name] = metric.evaluate_batch(batch_masks, batch_boxes) if keys else []
+        metrics[metric.name] = values[metric.name]
     write_table(pd.DataFrame(metrics, columns=list(TABLES["metrics"])), out_metrics, "metrics")

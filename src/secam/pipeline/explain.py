@@ -8,7 +8,8 @@ selection), the explanation masks (NPZ, key ``<image_id>/<selection>``) and a ti
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,13 +18,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from secam.artifacts import TABLES, read_arrays, read_table, write_arrays, write_table
+from secam.artifacts import TABLES, ArrayWriter, open_arrays, read_table, write_table
 from secam.faithfulness import pointing_hit
 from secam.imaging import load_rgb
 from secam.lime_explainer import lime_scorer
 from secam.methods import method_spec
 from secam.metrics import energy_inside
-from secam.pipeline.common import load_configured_model, shard_rows
+from secam.pipeline.common import batch_size_for, load_configured_model, shard_rows
 from secam.regions import region_means, upsample
 from secam.selection import (
     Selection,
@@ -46,14 +47,22 @@ class ShardInputs:
     segments: str | Path
     predictions: str | Path
 
-    def load(self) -> tuple[pd.DataFrame, dict[str, np.ndarray], pd.DataFrame, pd.DataFrame]:
-        """(manifest rows, label images by id, segments table, predictions table)."""
-        return (
-            shard_rows(self.manifest, self.shard),
-            read_arrays(self.labels),
-            read_table(self.segments, "segments").set_index("image_id"),
-            read_table(self.predictions, "predictions").set_index("image_id"),
-        )
+    @contextmanager
+    def open(
+        self,
+    ) -> Iterator[tuple[pd.DataFrame, Mapping[str, np.ndarray], pd.DataFrame, pd.DataFrame]]:
+        """(manifest rows, label images by id, segments table, predictions table).
+
+        Label images are read from disk one at a time, when indexed, so memory does not grow
+        with the shard.
+        """
+        with open_arrays(self.labels) as labels:
+            yield (
+                shard_rows(self.manifest, self.shard),
+                labels,
+                read_table(self.segments, "segments").set_index("image_id"),
+                read_table(self.predictions, "predictions").set_index("image_id"),
+            )
 
 
 @dataclass(frozen=True)
@@ -70,15 +79,18 @@ def selections_for(method: str, config: dict[str, Any]) -> list[Selection]:
     return {"regions": top + thresholds, "lime": top, "pixels": thresholds}[kind]
 
 
-class _Writer:
-    """Collects rows and masks of one method x model x shard and writes them atomically."""
+# Components of one explanation's time, as ``<component>_seconds`` columns of ``timings``.
+COMPONENTS = ("forward", "backward", "map", "upsample", "region", "sampling", "surrogate")
 
-    def __init__(self, model: str, method: str, torch_version: str, threads: int) -> None:
+
+class _Writer:
+    """Rows, timings and (streamed) masks of one method x model x shard."""
+
+    def __init__(self, model: str, method: str, masks: ArrayWriter, threads: int) -> None:
         self.model, self.method = model, method
-        self.torch_version, self.threads = torch_version, threads
+        self.masks, self.threads = masks, threads
         self.rows: list[dict[str, Any]] = []
         self.timings: list[dict[str, Any]] = []
-        self.masks: dict[str, np.ndarray] = {}
 
     def add(
         self,
@@ -92,12 +104,17 @@ class _Writer:
         n_regions: int,
         heatmap: np.ndarray,
         boxes: list,
+        batch_size: int,
     ) -> None:
+        """``seconds``: the image's time per component of :data:`COMPONENTS` (absent ones 0)."""
+        unknown = set(seconds) - set(COMPONENTS)
+        if unknown:
+            raise ValueError(f"unknown timing components {sorted(unknown)}")
         energy, hit = energy_inside(heatmap, boxes), float(pointing_hit(heatmap, boxes))
-        shared = seconds["forward"] + seconds["upsample"] + seconds["region"]
+        shared = sum(seconds.values())
         select_times = []
         for selection, mask, regions, truncated, select_seconds in results:
-            self.masks[f"{image_id}/{selection.name}"] = mask
+            self.masks.add(f"{image_id}/{selection.name}", mask)
             select_times.append(select_seconds)
             self.rows.append(
                 {
@@ -125,19 +142,17 @@ class _Writer:
                 "model": self.model,
                 "method": self.method,
                 "total_seconds": shared + select_mean,
-                "forward_seconds": seconds["forward"],
-                "upsample_seconds": seconds["upsample"],
-                "region_seconds": seconds["region"],
+                **{f"{c}_seconds": float(seconds.get(c, 0.0)) for c in COMPONENTS},
                 "select_seconds": select_mean,
                 "segmentation_seconds": segmentation_seconds,
+                "batch_size": int(batch_size),
                 "device": device,
-                "torch_version": self.torch_version,
+                "torch_version": torch.__version__,
                 "threads": self.threads,
             }
         )
 
-    def write(self, outputs: ExplanationOutputs) -> None:
-        write_arrays(outputs.masks, self.masks)
+    def write_tables(self, outputs: ExplanationOutputs) -> None:
         write_table(
             pd.DataFrame(self.rows, columns=list(TABLES["explanations"])),
             outputs.explanations,
@@ -146,6 +161,15 @@ class _Writer:
         write_table(
             pd.DataFrame(self.timings, columns=list(TABLES["timings"])), outputs.timings, "timings"
         )
+
+
+@contextmanager
+def _writing(model: str, method: str, outputs: ExplanationOutputs) -> Iterator[_Writer]:
+    """A writer whose masks stream to disk; the tables follow when the block succeeds."""
+    with ArrayWriter(outputs.masks) as masks:
+        writer = _Writer(model, method, masks, torch.get_num_threads())
+        yield writer
+    writer.write_tables(outputs)
 
 
 def _select_all(
@@ -183,48 +207,55 @@ def run_explain_maps(
     spec = method_spec(method)
     if spec.kind == "lime":
         raise ValueError("LIME runs the model: use run_explain_lime")
-    rows, label_images, segmentation, predictions = inputs.load()
-    maps = read_arrays(maps_path)
-    map_seconds = read_table(map_timings_path, "map_timings").set_index(["image_id", "source"])
-    writer = _Writer(model_name, method, torch.__version__, torch.get_num_threads())
+    map_times = read_table(map_timings_path, "map_timings").set_index(["image_id", "source"])
     selections = selections_for(method, config)
     device = torch.device("cpu")  # maps are tiny; the region mean is a scatter on the host
 
-    for row in rows.itertuples():
-        prediction = predictions.loc[row.image_id]
-        if not spec.applies_to(prediction["head_path"]):
-            print(f"{model_name}: {method} needs a GAP + linear head; skipped {row.image_id}")
-            continue
-        source = spec.resolved_source(prediction["head_path"])
-        grid = torch.from_numpy(maps[f"{source}/{row.image_id}"])
-        watch = Stopwatch(device)
-        with watch.lap("upsample"):
-            full_map = upsample(grid, (row.height, row.width))
-        labels = label_images[row.image_id]
-        scores = None
-        if spec.kind == "regions":
-            with watch.lap("region"):
-                scores = region_means(full_map, torch.from_numpy(labels)).numpy()
-        results = _select_all(
-            selections, labels if scores is not None else None, scores, full_map, device
-        )
-        writer.add(
-            row.image_id,
-            int(prediction["target_index"]),
-            {
-                "forward": float(map_seconds.loc[(row.image_id, source), "seconds"]),
-                "upsample": watch["upsample"],
-                "region": watch["region"],
-            },
-            float(segmentation.loc[row.image_id, "seconds"]),
-            str(prediction["device"]),
-            results,
-            scores,
-            int(labels.max()) + 1 if scores is not None else 0,
-            full_map.numpy() if scores is None else scores[labels],
-            row.boxes,
-        )
-    writer.write(outputs)
+    with (
+        inputs.open() as (rows, label_images, segmentation, predictions),
+        open_arrays(maps_path) as maps,
+    ):
+        with _writing(model_name, method, outputs) as writer:
+            for row in rows.itertuples():
+                prediction = predictions.loc[row.image_id]
+                if not spec.applies_to(prediction["head_path"]):
+                    print(
+                        f"{model_name}: {method} needs a GAP + linear head; skipped {row.image_id}"
+                    )
+                    continue
+                source = spec.resolved_source(prediction["head_path"])
+                grid = torch.from_numpy(maps[f"{source}/{row.image_id}"])
+                watch = Stopwatch(device)
+                with watch.lap("upsample"):
+                    full_map = upsample(grid, (row.height, row.width))
+                labels = label_images[row.image_id]
+                scores = None
+                if spec.kind == "regions":
+                    with watch.lap("region"):
+                        scores = region_means(full_map, torch.from_numpy(labels)).numpy()
+                results = _select_all(
+                    selections, labels if scores is not None else None, scores, full_map, device
+                )
+                pass_times = map_times.loc[(row.image_id, source)]
+                writer.add(
+                    row.image_id,
+                    int(prediction["target_index"]),
+                    {
+                        "forward": float(pass_times["forward_seconds"]),
+                        "backward": float(pass_times["backward_seconds"]),
+                        "map": float(pass_times["map_seconds"]),
+                        "upsample": watch["upsample"],
+                        "region": watch["region"],
+                    },
+                    float(segmentation.loc[row.image_id, "seconds"]),
+                    str(prediction["device"]),
+                    results,
+                    scores,
+                    int(labels.max()) + 1 if scores is not None else 0,
+                    full_map.numpy() if scores is None else scores[labels],
+                    row.boxes,
+                    int(pass_times["batch_size"]),
+                )
 
 
 def lime_subset(
@@ -260,7 +291,6 @@ def run_explain_lime(
 
     ``limit``: see :func:`lime_subset`.
     """
-    rows, label_images, segmentation, predictions = inputs.load()
     options = config["lime"]
     subset = lime_subset(
         read_table(inputs.manifest, "manifest")["image_id"],
@@ -268,13 +298,14 @@ def run_explain_lime(
         options["seed"],
         limit,
     )
-    rows = rows[rows["image_id"].isin(subset)].reset_index(drop=True)
     model = load_configured_model(model_name, config, threads)
-    writer = _Writer(model_name, method, torch.__version__, torch.get_num_threads())
+    batch_size = max(1, batch_size_for(options["batch_size"], model.device.type))
     selections = selections_for(method, config)
     scorer = lime_scorer(method)
 
-    def explain(image: np.ndarray, labels: np.ndarray, target: int, samples: int) -> np.ndarray:
+    def explain(
+        image: np.ndarray, labels: np.ndarray, target: int, samples: int, watch: Stopwatch
+    ) -> np.ndarray:
         return scorer(
             model,
             image,
@@ -282,34 +313,48 @@ def run_explain_lime(
             target,
             num_samples=samples,
             seed=options["seed"],
-            batch_size=options["batch_size"],
+            batch_size=batch_size,
             kernel_width=options.get("kernel_width", 0.25),
+            watch=watch,
         )
 
-    if len(rows) and config["timing"]["warmup"]:
-        first = rows.iloc[0]
-        warm_samples = min(options["num_samples"], options["batch_size"])
-        explain(
-            load_rgb(ImageSource.from_row(first)), label_images[first.image_id], 0, warm_samples
-        )
-
-    for row in rows.itertuples():
-        image, labels = load_rgb(ImageSource.from_row(row)), label_images[row.image_id]
-        target = int(predictions.loc[row.image_id, "target_index"])
-        watch = Stopwatch(model.device)
-        with watch.lap("forward"):
-            scores = explain(image, labels, target, options["num_samples"])
-        results = _select_all(selections, labels, scores, None, model.device)
-        writer.add(
-            row.image_id,
-            target,
-            {"forward": watch["forward"], "upsample": 0.0, "region": 0.0},
-            float(segmentation.loc[row.image_id, "seconds"]),
-            model.device_name(),
-            results,
-            scores,
-            int(labels.max()) + 1,
-            scores[labels],
-            row.boxes,
-        )
-    writer.write(outputs)
+    with (
+        inputs.open() as (rows, label_images, segmentation, predictions),
+        _writing(model_name, method, outputs) as writer,
+    ):
+        rows = rows[rows["image_id"].isin(subset)].reset_index(drop=True)
+        if len(rows) and config["timing"]["warmup"]:
+            first = rows.iloc[0]
+            explain(
+                load_rgb(ImageSource.from_row(first)),
+                label_images[first.image_id],
+                0,
+                min(options["num_samples"], batch_size),
+                Stopwatch(model.device),
+            )
+        for row in rows.itertuples():
+            image, labels = load_rgb(ImageSource.from_row(row)), label_images[row.image_id]
+            target = int(predictions.loc[row.image_id, "target_index"])
+            watch = Stopwatch(model.device)
+            with watch.lap("total"):
+                scores = explain(image, labels, target, options["num_samples"], watch)
+            # what the scorer did not time itself is its sampling (the package's data_labels)
+            sampling = watch["total"] - watch["forward"] - watch["surrogate"]
+            results = _select_all(selections, labels, scores, None, model.device)
+            writer.add(
+                row.image_id,
+                target,
+                {
+                    "forward": watch["forward"],
+                    "sampling": sampling,
+                    "surrogate": watch["surrogate"],
+                },
+                float(segmentation.loc[row.image_id, "seconds"]),
+                model.device_name(),
+                results,
+                scores,
+                int(labels.max()) + 1,
+                scores[labels],
+                row.boxes,
+                batch_size,
+            )

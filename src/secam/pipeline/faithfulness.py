@@ -8,12 +8,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from secam.artifacts import TABLES, read_arrays, read_table, write_table
+from secam.artifacts import TABLES, open_arrays, read_table, write_table
 from secam.faithfulness import region_curves
 from secam.imaging import load_rgb
 from secam.lime_explainer import probability_fn
 from secam.methods import method_spec
-from secam.pipeline.common import load_configured_model
+from secam.pipeline.common import batch_size_for, load_configured_model
 from secam.pipeline.explain import ShardInputs
 from secam.regions import region_means, upsample
 from secam.sources import ImageSource
@@ -33,50 +33,49 @@ def run_faithfulness(
     """Curves for every image the method explained; regions ordered by the method's scores
     (SeCAM, LIME) or by its heatmap's mean inside each superpixel (heatmap methods)."""
     spec = method_spec(method)
-    rows, label_images, _, predictions = inputs.load()
     explained = read_table(explanations_path, "explanations").drop_duplicates("image_id")
     explained = explained.set_index("image_id")
     options = config["faithfulness"]
     records = []
     model = load_configured_model(model_name, config, threads) if len(explained) else None
-    maps = read_arrays(maps_path) if spec.kind == "pixels" else {}
-    for row in rows.itertuples():
-        if row.image_id not in explained.index or model is None:
-            continue  # LIME's subset, or CAM on a head without global average pooling
-        labels = label_images[row.image_id]
-        if spec.kind == "pixels":
-            source = spec.resolved_source(predictions.loc[row.image_id, "head_path"])
-            heat = upsample(maps[f"{source}/{row.image_id}"], (row.height, row.width))
-            scores = region_means(heat, labels).numpy()
-        else:
-            scores = np.asarray(explained.loc[row.image_id, "region_scores"], dtype=np.float64)
-        target = int(explained.loc[row.image_id, "target_index"])
-        watch = Stopwatch(model.device)
-        with watch.lap("curves"):
-            curves = region_curves(
-                probability_fn(model),
-                load_rgb(ImageSource.from_row(row)),
-                labels,
-                scores,
-                target,
-                steps=options["steps"],
-                batch_size=options["batch_size"],
+    with inputs.open() as (rows, label_images, _, predictions), open_arrays(maps_path) as maps:
+        for row in rows.itertuples():
+            if row.image_id not in explained.index or model is None:
+                continue  # LIME's subset, or CAM on a head without global average pooling
+            labels = label_images[row.image_id]
+            if spec.kind == "pixels":
+                source = spec.resolved_source(predictions.loc[row.image_id, "head_path"])
+                heat = upsample(maps[f"{source}/{row.image_id}"], (row.height, row.width))
+                scores = region_means(heat, labels).numpy()
+            else:
+                scores = np.asarray(explained.loc[row.image_id, "region_scores"], dtype=np.float64)
+            target = int(explained.loc[row.image_id, "target_index"])
+            watch = Stopwatch(model.device)
+            with watch.lap("curves"):
+                curves = region_curves(
+                    probability_fn(model),
+                    load_rgb(ImageSource.from_row(row)),
+                    labels,
+                    scores,
+                    target,
+                    steps=options["steps"],
+                    batch_size=batch_size_for(options["batch_size"], model.device.type),
+                )
+            records.append(
+                {
+                    "image_id": row.image_id,
+                    "model": model_name,
+                    "method": method,
+                    "target_index": target,
+                    "n_regions": int(labels.max()) + 1,
+                    "fractions": curves.fractions.tolist(),
+                    "deletion": curves.deletion.tolist(),
+                    "insertion": curves.insertion.tolist(),
+                    "deletion_auc": curves.deletion_auc,
+                    "insertion_auc": curves.insertion_auc,
+                    "seconds": watch["curves"],
+                }
             )
-        records.append(
-            {
-                "image_id": row.image_id,
-                "model": model_name,
-                "method": method,
-                "target_index": target,
-                "n_regions": int(labels.max()) + 1,
-                "fractions": curves.fractions.tolist(),
-                "deletion": curves.deletion.tolist(),
-                "insertion": curves.insertion.tolist(),
-                "deletion_auc": curves.deletion_auc,
-                "insertion_auc": curves.insertion_auc,
-                "seconds": watch["curves"],
-            }
-        )
     write_table(
         pd.DataFrame(records, columns=list(TABLES["faithfulness"])), out_path, "faithfulness"
     )

@@ -1,0 +1,149 @@
+"""Segmentation throughput and the fast SLIC's agreement with the reference.
+
+A benchmark, not a test: it prints figures and writes them as JSON. On the first --images
+colour photographs of the shared ILSVRC sample (every --step-th file):
+
+  reference       skimage SLIC at full resolution (50 segments, compactness 10), one core
+  downscale N     the fast SLIC (segmentation.downscale: N): same algorithm on an area-averaged
+                  copy N times smaller per side, labels back by nearest neighbour
+  agreement       adjusted Rand index and boundary recall (2-pixel tolerance) with the reference;
+                  for scale, the reference against itself run for 20 iterations instead of 10
+  workers         images per second of the segment stage (secam.pipeline.segment) with 1 and
+                  with --workers processes, decoding included
+
+Usage: python benchmarks/bench_segmentation.py [--images N] [--workers N] [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import ndimage
+from skimage.segmentation import find_boundaries, slic
+from sklearn.metrics import adjusted_rand_score
+
+from secam.artifacts import write_table
+from secam.imaging import load_rgb
+from secam.pipeline.segment import run_segment
+from secam.segmentation import segment
+from secam.sources import ImageSource
+from secam.staging import stage_dataset
+
+REPO = Path(__file__).resolve().parents[1]
+KAGGLE_VAL = ("ILSVRC", "Data", "CLS-LOC", "val")
+
+
+def boundary_recall(reference: np.ndarray, labels: np.ndarray, tolerance: int = 2) -> float:
+    truth = find_boundaries(reference, mode="inner")
+    found = ndimage.binary_dilation(find_boundaries(labels, mode="inner"), iterations=tolerance)
+    return float((truth & found).sum() / max(truth.sum(), 1))
+
+
+def timed(run, *args, **kwargs):  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    result = run(*args, **kwargs)
+    return time.perf_counter() - start, result
+
+
+def stage_throughput(manifest: Path, workers: int, downscale: int) -> float:
+    params = {"algorithm": "slic", "n_segments": 50, "compactness": 10, "downscale": downscale}
+    with tempfile.TemporaryDirectory() as out:
+        seconds, _ = timed(
+            run_segment,
+            manifest,
+            "shard00000",
+            params,
+            Path(out) / "labels.npz",
+            Path(out) / "segments.parquet",
+            workers=workers,
+        )
+    return len(pd.read_parquet(manifest)) / seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    default = os.environ.get("SECAM_ILSVRC_SAMPLE", str(REPO.parent / "shared/ilsvrc-val-sample"))
+    parser.add_argument("--sample", type=Path, default=Path(default))
+    parser.add_argument("--images", type=int, default=24)
+    parser.add_argument("--step", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+
+    staged = stage_dataset(
+        args.sample / "LOC_val_solution.csv",
+        args.sample.joinpath(*KAGGLE_VAL),
+        synsets=args.sample / "LOC_synset_mapping.txt",
+        shard_size=100000,
+    )
+    colour = staged.manifest[~staged.manifest["notes"].str.contains("greyscale")]
+    rows = colour.iloc[:: args.step].head(args.images).reset_index(drop=True)
+    images = [load_rgb(ImageSource.from_row(row)) for row in rows.itertuples()]
+
+    segment(images[0])  # warm-up
+    seconds: dict[str, list[float]] = {"reference": [], "downscale 2": [], "downscale 3": []}
+    agreement: dict[str, dict[str, list[float]]] = {
+        name: {"ari": [], "boundary_recall": [], "regions_ratio": []}
+        for name in ("downscale 2", "downscale 3", "reference, 20 iterations")
+    }
+    for image in images:
+        took, reference = timed(segment, image)
+        seconds["reference"].append(took)
+        candidates = {}
+        for factor in (2, 3):
+            took, candidates[f"downscale {factor}"] = timed(segment, image, downscale=factor)
+            seconds[f"downscale {factor}"].append(took)
+        candidates["reference, 20 iterations"] = slic(
+            image, n_segments=50, compactness=10, start_label=0, max_num_iter=20
+        )
+        for name, labels in candidates.items():
+            agreement[name]["ari"].append(adjusted_rand_score(reference.ravel(), labels.ravel()))
+            agreement[name]["boundary_recall"].append(boundary_recall(reference, labels))
+            agreement[name]["regions_ratio"].append(
+                len(np.unique(labels)) / len(np.unique(reference))
+            )
+
+    median = {name: statistics.median(values) for name, values in seconds.items()}
+    with tempfile.TemporaryDirectory() as folder:
+        manifest = Path(folder) / "manifest.parquet"
+        write_table(rows.assign(shard="shard00000"), manifest, "manifest")
+        throughput = {
+            f"downscale {factor}, {workers} worker(s)": stage_throughput(manifest, workers, factor)
+            for factor in (1, 2)
+            for workers in sorted({1, args.workers})
+        }
+    result = {
+        "device": platform.processor() or "cpu",
+        "cores": os.cpu_count(),
+        "images": len(images),
+        "image_size_median": [
+            int(statistics.median(i.shape[0] for i in images)),
+            int(statistics.median(i.shape[1] for i in images)),
+        ],
+        "median_seconds": median,
+        "speedup_over_reference": {
+            name: median["reference"] / value for name, value in median.items()
+        },
+        "agreement_with_reference_mean": {
+            name: {key: statistics.mean(values) for key, values in measures.items()}
+            for name, measures in agreement.items()
+        },
+        "stage_images_per_second": throughput,
+    }
+    print(json.dumps(result, indent=2))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
