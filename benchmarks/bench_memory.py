@@ -22,18 +22,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
 import textwrap
 from pathlib import Path
 
-from secam.artifacts import write_table
-from secam.staging import stage_dataset
+from shared_sample import add_sample_argument, report, staged_manifest
 
-REPO = Path(__file__).resolve().parents[1]
-KAGGLE_VAL = ("ILSVRC", "Data", "CLS-LOC", "val")
+from secam.artifacts import write_table
+
 SHARD = "shard00000"
 CONFIG = {
     "methods": ["secam", "cam", "gradcam"],
@@ -44,6 +42,16 @@ CONFIG = {
     "selection": {"top_k": [2, 3, 4], "thresholds": [0.8, 0.7, 0.6]},
     "timing": {"warmup": 1},
 }
+
+_EXPLAIN = """
+    from secam.pipeline.explain import ExplanationOutputs, ShardInputs, run_explain_maps
+    inputs = ShardInputs(d / "manifest.parquet", SHARD, d / "labels.npz",
+                         d / "segments.parquet", d / "predictions.parquet")
+    outputs = ExplanationOutputs(d / "{method}.parquet", d / "{method}.npz",
+                                 d / "{method}.timings.parquet")
+    run_explain_maps("{method}", "efficientnet_lite0", config, inputs, d / "maps.npz",
+                     d / "map_timings.parquet", outputs)
+"""
 
 STAGES = {
     "segment": """
@@ -57,24 +65,8 @@ STAGES = {
                      d / "maps.npz", d / "predictions.parquet", d / "map_timings.parquet",
                      threads=2)
     """,
-    "explain secam": """
-        from secam.pipeline.explain import ExplanationOutputs, ShardInputs, run_explain_maps
-        inputs = ShardInputs(d / "manifest.parquet", SHARD, d / "labels.npz",
-                             d / "segments.parquet", d / "predictions.parquet")
-        run_explain_maps("secam", "efficientnet_lite0", config, inputs, d / "maps.npz",
-                         d / "map_timings.parquet",
-                         ExplanationOutputs(d / "secam.parquet", d / "secam.npz",
-                                            d / "secam.timings.parquet"))
-    """,
-    "explain cam": """
-        from secam.pipeline.explain import ExplanationOutputs, ShardInputs, run_explain_maps
-        inputs = ShardInputs(d / "manifest.parquet", SHARD, d / "labels.npz",
-                             d / "segments.parquet", d / "predictions.parquet")
-        run_explain_maps("cam", "efficientnet_lite0", config, inputs, d / "maps.npz",
-                         d / "map_timings.parquet",
-                         ExplanationOutputs(d / "cam.parquet", d / "cam.npz",
-                                            d / "cam.timings.parquet"))
-    """,
+    "explain secam": _EXPLAIN.format(method="secam"),
+    "explain cam": _EXPLAIN.format(method="cam"),
     "evaluate": """
         from secam.pipeline.evaluate import run_evaluate
         run_evaluate(d / "manifest.parquet", SHARD, d / "predictions.parquet",
@@ -106,20 +98,14 @@ def run_stage(folder: Path, code: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    default = os.environ.get("SECAM_ILSVRC_SAMPLE", str(REPO.parent / "shared/ilsvrc-val-sample"))
-    parser.add_argument("--sample", type=Path, default=Path(default))
+    add_sample_argument(parser)
     parser.add_argument("--small", type=int, default=20)
     parser.add_argument("--large", type=int, default=200)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
 
-    staged = stage_dataset(
-        args.sample / "LOC_val_solution.csv",
-        args.sample.joinpath(*KAGGLE_VAL),
-        synsets=args.sample / "LOC_synset_mapping.txt",
-        shard_size=100000,
-    )
-    large = staged.manifest.head(args.large)
+    manifest = staged_manifest(args.sample)
+    large = manifest.head(args.large)
     largest = int((large["width"] * large["height"]).idxmax())
     small = large.loc[sorted({*large.index[: args.small - 1], largest})]
     peaks: dict[int, dict[str, float]] = {}
@@ -138,10 +124,7 @@ def main() -> None:
         "large_over_small": ratios,
         "worst_ratio": max(ratios.values()),
     }
-    print(json.dumps(result, indent=2))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    report(result, args.json)
 
 
 if __name__ == "__main__":

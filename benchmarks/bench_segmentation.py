@@ -17,7 +17,6 @@ Usage: python benchmarks/bench_segmentation.py [--images N] [--workers N] [--jso
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -28,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy import ndimage
+from shared_sample import add_sample_argument, report, staged_manifest
 from skimage.segmentation import find_boundaries, slic
 from sklearn.metrics import adjusted_rand_score
 
@@ -36,10 +36,6 @@ from secam.imaging import load_rgb
 from secam.pipeline.segment import run_segment
 from secam.segmentation import segment
 from secam.sources import ImageSource
-from secam.staging import stage_dataset
-
-REPO = Path(__file__).resolve().parents[1]
-KAGGLE_VAL = ("ILSVRC", "Data", "CLS-LOC", "val")
 
 
 def boundary_recall(reference: np.ndarray, labels: np.ndarray, tolerance: int = 2) -> float:
@@ -71,21 +67,15 @@ def stage_throughput(manifest: Path, workers: int, downscale: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    default = os.environ.get("SECAM_ILSVRC_SAMPLE", str(REPO.parent / "shared/ilsvrc-val-sample"))
-    parser.add_argument("--sample", type=Path, default=Path(default))
+    add_sample_argument(parser)
     parser.add_argument("--images", type=int, default=24)
     parser.add_argument("--step", type=int, default=8)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
 
-    staged = stage_dataset(
-        args.sample / "LOC_val_solution.csv",
-        args.sample.joinpath(*KAGGLE_VAL),
-        synsets=args.sample / "LOC_synset_mapping.txt",
-        shard_size=100000,
-    )
-    colour = staged.manifest[~staged.manifest["notes"].str.contains("greyscale")]
+    manifest = staged_manifest(args.sample)
+    colour = manifest[~manifest["notes"].str.contains("greyscale")]
     rows = colour.iloc[:: args.step].head(args.images).reset_index(drop=True)
     images = [load_rgb(ImageSource.from_row(row)) for row in rows.itertuples()]
 
@@ -139,10 +129,7 @@ def main() -> None:
         },
         "stage_images_per_second": throughput,
     }
-    print(json.dumps(result, indent=2))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    report(result, args.json)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,10 @@ rule activate:
         "../../environment.yml"
     log:
         f"{RESULTS}/logs/activate/{{model}}/{{shard}}.log",
+    resources:
+        gpu=1,
+        mem_mb=8000,
+        runtime=runtime(2.0),
     threads: 2
     script:
         "../scripts/activate.py"

@@ -1,3 +1,5 @@
+import math
+
 import pandas as pd
 
 from secam.config import ConfigError, validate_config
@@ -19,6 +21,25 @@ COMPARED_ALGORITHMS = config["segmentation"]["compare"]
 COMPARED_METHODS = config["segmentation"]["compare_methods"]
 MAP_METHOD_PATTERN = "|".join(m for m, spec in METHOD_SPECS.items() if spec.kind != "lime")
 LIME_METHOD_PATTERN = "|".join(m for m, spec in METHOD_SPECS.items() if spec.kind == "lime")
+
+
+SHARD_SIZE = config["dataset"]["shard_size"]
+
+
+def runtime(seconds_per_image, minimum=10):
+    """A job's runtime request (minutes) for one shard: twice the expected time per image on
+    a GPU node (README "Scaling") times the shard size, doubled again on each retry."""
+
+    def minutes(wildcards, attempt):
+        per_image = seconds_per_image(wildcards) if callable(seconds_per_image) else seconds_per_image
+        return max(minimum, math.ceil(2**attempt * per_image * SHARD_SIZE / 60))
+
+    return minutes
+
+
+def lime_seconds_per_image(wildcards):
+    # the lime package builds its perturbed images on the CPU: about 50x lime-batched on a GPU
+    return 10.0 if wildcards.method == "lime" else 0.5
 
 
 wildcard_constraints:

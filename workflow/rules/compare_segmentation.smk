@@ -93,5 +93,6 @@ rule segmentation_comparison:
         "../../environment.yml"
     log:
         f"{RESULTS}/logs/segmentation_comparison.log",
+    threads: 1
     script:
         "../scripts/segmentation_comparison.py"

@@ -10,6 +10,9 @@ rule evaluate:
         "../../environment.yml"
     log:
         f"{RESULTS}/logs/evaluate/{{model}}/{{method}}/{{shard}}.log",
+    resources:
+        mem_mb=2000,
+        runtime=runtime(0.1),
     threads: 1
     script:
         "../scripts/evaluate.py"

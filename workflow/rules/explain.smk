@@ -19,6 +19,9 @@ rule explain_maps:
         "../../environment.yml"
     log:
         f"{RESULTS}/logs/explain/{{model}}/{{method}}/{{shard}}.log",
+    resources:
+        mem_mb=4000,
+        runtime=runtime(0.2),
     threads: 1
     script:
         "../scripts/explain_maps.py"
@@ -44,6 +47,10 @@ rule explain_lime:
         "../../environment.yml"
     log:
         f"{RESULTS}/logs/explain/{{model}}/{{method}}/{{shard}}.log",
+    resources:
+        gpu=1,
+        mem_mb=8000,
+        runtime=runtime(lime_seconds_per_image),
     threads: 2
     script:
         "../scripts/explain_lime.py"

@@ -15,6 +15,10 @@ rule faithfulness:
         "../../environment.yml"
     log:
         f"{RESULTS}/logs/faithfulness/{{model}}/{{method}}/{{shard}}.log",
+    resources:
+        gpu=1,
+        mem_mb=8000,
+        runtime=runtime(2.0),
     threads: 2
     script:
         "../scripts/faithfulness.py"

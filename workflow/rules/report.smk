@@ -11,6 +11,7 @@ rule collect:
         "../../environment.yml"
     log:
         f"{RESULTS}/logs/collect.log",
+    threads: 1
     script:
         "../scripts/collect.py"
 
@@ -32,6 +33,7 @@ rule summary:
         "../../environment.yml"
     log:
         f"{RESULTS}/logs/summary.log",
+    threads: 1
     script:
         "../scripts/summary.py"
 
@@ -54,6 +56,7 @@ rule examples:
         "../../environment.yml"
     log:
         f"{RESULTS}/logs/examples.log",
+    threads: 1
     script:
         "../scripts/examples.py"
 
@@ -101,6 +104,7 @@ rule quantitative:
         "../../environment.yml"
     log:
         f"{RESULTS}/logs/quantitative.log",
+    threads: 1
     script:
         "../scripts/quantitative.py"
 
@@ -150,5 +154,6 @@ rule paper_outputs:
         "../../environment.yml"
     log:
         f"{RESULTS}/logs/paper_outputs.log",
+    threads: 1
     script:
         "../scripts/paper_outputs.py"

@@ -10,6 +10,9 @@ rule segment:
         "../../environment.yml"
     log:
         f"{RESULTS}/logs/segment/{{shard}}.log",
+    resources:
+        mem_mb=4000,
+        runtime=runtime(0.5),
     threads: 2  # worker processes; raise with --set-threads segment=N
     script:
         "../scripts/segment.py"

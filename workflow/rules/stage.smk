@@ -11,5 +11,6 @@ checkpoint stage:
         "../../environment.yml"
     log:
         f"{RESULTS}/logs/stage.log",
+    threads: 1
     script:
         "../scripts/stage.py"
