@@ -30,6 +30,7 @@ def _metrics(secam_gain: float) -> pd.DataFrame:
                     "energy_ebpg": value,
                     "pointing_hit": 1.0,
                     "area": 0.1,
+                    "truncated": False,
                 }
             )
     return pd.DataFrame(rows)

@@ -5,10 +5,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from secam.artifacts import read_arrays, read_table, write_table
+from secam.artifacts import read_arrays, read_table, write_arrays, write_table
 from secam.pipeline.activate import run_activate
 from secam.pipeline.common import batch_size_for
+from secam.pipeline.evaluate import run_evaluate
+from secam.pipeline.explain import (
+    ExplanationOutputs,
+    ShardInputs,
+    run_explain_lime,
+    run_explain_maps,
+)
 from secam.pipeline.segment import run_segment
+from secam.report.tables import quantitative
 from secam.staging import stage_dataset
 
 KAGGLE_VAL = ("ILSVRC", "Data", "CLS-LOC", "val")
@@ -98,3 +106,78 @@ def test_segmentation_workers_do_not_change_the_labels(manifest, tmp_path):
 )
 def test_batch_size_per_device(setting, device, expected):
     assert batch_size_for(setting, device) == expected
+
+
+def test_fewer_superpixels_than_k_goes_through_every_method_and_is_flagged(manifest, tmp_path):
+    """Highly textured photographs can get 1-3 SLIC regions: every method and selection must
+    still run, record the region count and flag each truncated top-k selection."""
+    config = {
+        "methods": ["secam", "cam", "lime", "lime-batched"],
+        "device": "cpu",
+        "target": "predicted",
+        "activation": {"batch_size": 4},
+        "selection": {"top_k": [2, 3, 4], "thresholds": [0.8, 0.7, 0.6]},
+        "lime": {"num_samples": 8, "seed": 0, "batch_size": 4},
+        "timing": {"warmup": 0},
+    }
+    params = {"algorithm": "slic", "n_segments": 50, "compactness": 10, "downscale": 2}
+    labels_path, segments_path = tmp_path / "labels.npz", tmp_path / "segments.parquet"
+    run_segment(manifest, "shard00000", params, labels_path, segments_path)
+    labels = read_arrays(labels_path)
+    one_region, two_regions = sorted(labels)[:2]
+    labels[one_region] = np.zeros_like(labels[one_region])
+    labels[two_regions] = np.zeros_like(labels[two_regions])
+    labels[two_regions][:, labels[two_regions].shape[1] // 2 :] = 1
+    write_arrays(labels_path, labels)
+
+    maps, predictions = tmp_path / "maps.npz", tmp_path / "predictions.parquet"
+    map_timings = tmp_path / "map_timings.parquet"
+    run_activate(
+        manifest, "shard00000", "efficientnet_lite0", config, maps, predictions, map_timings
+    )
+    inputs = ShardInputs(manifest, "shard00000", labels_path, segments_path, predictions)
+    metrics = []
+    for method in config["methods"]:
+        outputs = ExplanationOutputs(
+            tmp_path / f"{method}.parquet", tmp_path / f"{method}.npz", tmp_path / f"{method}.t"
+        )
+        if method.startswith("lime"):
+            run_explain_lime(method, "efficientnet_lite0", config, inputs, outputs)
+        else:
+            run_explain_maps(
+                method, "efficientnet_lite0", config, inputs, maps, map_timings, outputs
+            )
+        run_evaluate(
+            manifest,
+            "shard00000",
+            predictions,
+            outputs.explanations,
+            outputs.masks,
+            tmp_path / f"{method}.metrics.parquet",
+        )
+        metrics.append(read_table(tmp_path / f"{method}.metrics.parquet", "metrics"))
+    metrics = pd.concat(metrics, ignore_index=True)
+    assert len(metrics) == 7 * (6 + 3 + 3 + 3)
+    assert metrics[["box_iou", "mask_iou", "ebpg"]].notna().all().all()
+
+    rows = metrics.set_index(["method", "image_id", "selection"]).sort_index()
+    for method in ("secam", "lime", "lime-batched"):
+        assert rows.loc[(method, one_region), "n_regions"].eq(1).all()
+        assert rows.loc[(method, two_regions), "n_regions"].eq(2).all()
+        for selection, k in (("top2", 2), ("top3", 3), ("top4", 4)):
+            assert rows.loc[(method, one_region, selection), "truncated"]
+            assert rows.loc[(method, two_regions, selection), "truncated"] == (k > 2)
+            # a truncated selection holds every superpixel: the whole image
+            assert rows.loc[(method, one_region, selection), "area"] == 1.0
+        others = metrics[
+            (metrics["method"] == method) & ~metrics["image_id"].isin([one_region, two_regions])
+        ]
+        assert len(others) == 5 * 3 * (2 if method == "secam" else 1)
+        assert (others["n_regions"] > 4).all() and not others["truncated"].any()
+    assert not metrics[metrics["method"] == "cam"]["truncated"].any()
+    assert not metrics[metrics["selection"].str.startswith("thr")]["truncated"].any()
+
+    table = quantitative(metrics, resamples=100).set_index(["method", "selection"])
+    assert table.loc[("secam", "top2"), "truncated"] == 1
+    assert table.loc[("secam", "top4"), "truncated"] == 2
+    assert table.loc[("cam", "thr70"), "truncated"] == 0

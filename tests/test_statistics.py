@@ -56,6 +56,8 @@ def _metrics() -> pd.DataFrame:
                     "energy_ebpg": np.nan,
                     "pointing_hit": float(base > 0.4),
                     "area": 0.1,
+                    # two images with fewer superpixels than k, for the top-k methods
+                    "truncated": image < 2 and selection == "top3",
                 }
             )
     return pd.DataFrame(rows)
@@ -68,6 +70,7 @@ def test_quantitative_and_paired_tables():
     assert (table["n"] == 30).all()
     assert (table["box_iou_low"] <= table["box_iou"]).all()
     assert table["energy_ebpg"].isna().all()
+    assert table["truncated"].tolist() == [2, 0, 2, 0]  # lime top3, cam, secam top3, thr80
     paired = paired_differences(metrics, resamples=500).set_index(["baseline", "metric"])
     assert set(paired.index.get_level_values(0)) == {"lime", "cam"}
     lime_iou = paired.loc[("lime", "box_iou")]

@@ -119,6 +119,8 @@ TABLES: dict[str, dict[str, str]] = {
         "target_index": "class explained",
         "correct": "top-1 prediction equals the label",
         "area": "share of the image covered by the explanation (0-1)",
+        "n_regions": "superpixels in the image's segmentation (0 for pixel methods)",
+        "truncated": "true when k exceeded the number of superpixels: the selection holds them all",
         "box_iou": "IoU of the explanation's bounding box with the best-matching ground-truth box",
         "mask_iou": "IoU of the explanation mask with the union of the ground-truth boxes",
         "ebpg": "share of the explanation's pixels inside the union of the ground-truth boxes",
@@ -152,6 +154,7 @@ TABLES: dict[str, dict[str, str]] = {
             )
         },
         "area": "mean explanation area (share of the image)",
+        "truncated": "images whose selection was truncated: fewer superpixels than k",
     },
     "segmentation": {
         "algorithm": "superpixel algorithm (slic, quickshift, felzenszwalb)",

@@ -50,23 +50,24 @@ def run_activate(
     by_label = config.get("target", "predicted") == "label"
     batches = [rows.iloc[i : i + batch_size] for i in range(0, len(rows), batch_size)]
 
-    def inputs_of(batch: pd.DataFrame) -> torch.Tensor:
-        images = [load_rgb(ImageSource.from_row(row)) for row in batch.itertuples()]
+    def decode(batch: pd.DataFrame) -> list:
+        return [load_rgb(ImageSource.from_row(row)) for row in batch.itertuples()]
+
+    def preprocess(images: list) -> torch.Tensor:
         return torch.cat([model.preprocessing(image, model.device) for image in images])
 
-    if batches:
-        warm = inputs_of(batches[0])
+    if batches and config["timing"]["warmup"]:
+        warm = preprocess(decode(batches[0]))
         for _ in range(config["timing"]["warmup"]):
             shared_pass(warm)
 
     predictions, timings = [], []
     with ArrayWriter(maps_path) as maps_out:
         for batch in batches:
-            # Decoding is I/O, not the method: it stays outside the timed laps.
-            images = [load_rgb(ImageSource.from_row(row)) for row in batch.itertuples()]
+            images = decode(batch)  # I/O, not the method: outside the timed laps
             watch = Stopwatch(model.device)
             with watch.lap("forward"):
-                inputs = torch.cat([model.preprocessing(image, model.device) for image in images])
+                inputs = preprocess(images)
             targets = [int(i) for i in batch["class_index"]] if by_label else None
             capture, maps = shared_pass(inputs, targets, watch)
             probabilities = torch.softmax(capture.logits.double(), dim=1)

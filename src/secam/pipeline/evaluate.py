@@ -36,6 +36,8 @@ def run_evaluate(
             "selection",
             "target_index",
             "area",
+            "n_regions",
+            "truncated",
             "seconds",
             "energy_ebpg",
             "pointing_hit",

@@ -106,6 +106,8 @@ def quantitative(metrics: pd.DataFrame, resamples: int = 2000, seed: int = 0) ->
                 }
             )
         row["area"] = float(group["area"].mean())
+        # degenerate segmentations (a few regions on highly textured images) cap top-k
+        row["truncated"] = int(group.loc[group["truncated"].astype(bool), "image_id"].nunique())
         rows.append(row)
     frame = pd.DataFrame(rows, columns=list(TABLES["quantitative"]))
     return check_columns(_ordered(frame, "method", "selection"), "quantitative")
