@@ -81,6 +81,7 @@ def test_batched_maps_equal_one_image_at_a_time(manifest, tmp_path):
     # one pass serves every source: the same forward share for all of an image's maps
     forward = timings.groupby("image_id")["forward_seconds"].nunique()
     assert (forward == 1).all()
+    assert (timings["threads"] == 2).all()  # the activate job's, which explain rows report
 
 
 def test_segmentation_workers_do_not_change_the_labels(manifest, tmp_path):

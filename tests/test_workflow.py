@@ -93,6 +93,8 @@ def test_every_artifact_has_the_documented_columns(finished_run):
     assert (by_method.loc["secam", "backward_seconds"] == 0).all()  # CAM: no backward
     assert (by_method.loc["gradcam", "backward_seconds"] > 0).all()
     assert (by_method.loc[["secam", "cam", "gradcam"], "sampling_seconds"] == 0).all()
+    # map methods report the threads of the activate job (2), which ran their forward pass
+    assert (by_method.loc[["secam", "cam", "gradcam"], "threads"] == 2).all()
 
 
 def test_masks_match_their_rows(finished_run):

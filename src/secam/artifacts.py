@@ -69,6 +69,7 @@ TABLES: dict[str, dict[str, str]] = {
         "map_seconds": "its share of turning the pass into this source's maps on the feature "
         "grid (s); Score-CAM's masked forwards are here",
         "seconds": "forward + backward + map: what this map cost for this image (s)",
+        "threads": "torch intra-op threads of the job that ran the model",
     },
     "explanations": {
         "image_id": "image identifier",
@@ -107,7 +108,8 @@ TABLES: dict[str, dict[str, str]] = {
         "batch_size": "images per forward batch (map methods) or perturbed images per batch (LIME)",
         "device": "device name",
         "torch_version": "torch version",
-        "threads": "torch intra-op threads",
+        "threads": "torch intra-op threads of the job that ran the model (for the map methods the "
+        "activate job's)",
     },
     "metrics": {
         "image_id": "image identifier",

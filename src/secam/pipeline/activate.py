@@ -89,6 +89,7 @@ def run_activate(
                             "backward_seconds": backward,
                             "map_seconds": map_seconds,
                             "seconds": forward + backward + map_seconds,
+                            "threads": torch.get_num_threads(),
                         }
                     )
                 target = int(capture.targets[position])

@@ -105,8 +105,10 @@ class _Writer:
         heatmap: np.ndarray,
         boxes: list,
         batch_size: int,
+        threads: int | None = None,
     ) -> None:
-        """``seconds``: the image's time per component of :data:`COMPONENTS` (absent ones 0)."""
+        """``seconds``: the image's time per component of :data:`COMPONENTS` (absent ones 0);
+        ``threads``: those of the job that ran the model, when it was another job."""
         unknown = set(seconds) - set(COMPONENTS)
         if unknown:
             raise ValueError(f"unknown timing components {sorted(unknown)}")
@@ -148,7 +150,7 @@ class _Writer:
                 "batch_size": int(batch_size),
                 "device": device,
                 "torch_version": torch.__version__,
-                "threads": self.threads,
+                "threads": self.threads if threads is None else int(threads),
             }
         )
 
@@ -255,6 +257,7 @@ def run_explain_maps(
                     full_map.numpy() if scores is None else scores[labels],
                     row.boxes,
                     int(pass_times["batch_size"]),
+                    int(pass_times["threads"]),
                 )
 
 
