@@ -2,8 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from secam.artifacts import empty_table
 from secam.report.claims import box_share, claims_table
-from secam.report.tables import paired_differences
+from secam.report.matched import matched_area
 
 
 def _metrics(secam_gain: float) -> pd.DataFrame:
@@ -63,10 +64,44 @@ def _manifest() -> pd.DataFrame:
     )
 
 
-def _verdicts(metrics, timings, head_paths) -> dict[str, str]:
-    paired = paired_differences(metrics, resamples=300)
-    table = claims_table(metrics, timings, paired, _manifest(), head_paths, resamples=300)
-    return {row.claim[:3] + row.claim.split()[-1]: row.verdict for row in table.itertuples()}
+def _matched(metrics: pd.DataFrame, baseline: tuple[float, float]) -> pd.DataFrame:
+    """Every explanation against the other methods (their mean on the image, as if redrawn at
+    its area) and against random regions and a centred box scoring in ``baseline``."""
+    rng = np.random.default_rng(1)
+    per_image = metrics.groupby(["image_id", "method"])["box_iou"].mean()
+    rows = []
+    for row in metrics.itertuples():
+        values = {
+            other: per_image.loc[(row.image_id, other)]
+            for other in sorted(set(metrics["method"]) - {row.method})
+        }
+        values |= {name: rng.uniform(*baseline) for name in ("random-regions", "centre-box")}
+        for comparator, value in values.items():
+            rows.append(
+                {
+                    "image_id": row.image_id,
+                    "model": row.model,
+                    "method": row.method,
+                    "selection": row.selection,
+                    "comparator": comparator,
+                    "area": row.area,
+                    "comparator_area": row.area,
+                    **dict.fromkeys(("box_iou", "mask_iou", "ebpg"), value),
+                }
+            )
+    return matched_area(metrics, empty_table("metrics"), pd.DataFrame(rows), resamples=300)
+
+
+def _verdicts(metrics, timings, head_paths, baseline=(0.0, 0.1)) -> dict[str, str]:
+    table = claims_table(
+        metrics, timings, _matched(metrics, baseline), _manifest(), head_paths, resamples=300
+    )
+    return {
+        (row.claim.split(" localises")[0] if "centre bias" in row.claim else "")
+        + row.claim[:3]
+        + row.claim.split()[-1]: row.verdict
+        for row in table.itertuples()
+    }
 
 
 def test_verdicts_follow_the_numbers():
@@ -76,12 +111,19 @@ def test_verdicts_follow_the_numbers():
     assert good["(b)LIME"] == "holds"
     assert good["(c)selects"] == "not measured"
     assert good["(d)GAP"] == "holds"  # EBPG ~0.6 against a box share of 0.25
+    for method in ("SeCAM", "LIME", "CAM", "Grad-CAM"):
+        assert good[f"(a) {method}(a)area)"] == "holds"  # every method beats 0-0.1
 
-    bad = _verdicts(_metrics(-0.2), _timings(0.2, 1.0), {"m": "cam"})
+    bad = _verdicts(_metrics(-0.2), _timings(0.2, 1.0), {"m": "cam"}, baseline=(0.6, 0.7))
     assert bad["(a)LIME"] == "does not hold"
     assert bad["(a)Grad-CAM"] == "does not hold"
     assert bad["(b)LIME"] == "does not hold"
     assert bad["(d)GAP"] == "not measured"
+    assert bad["(a) LIME(a)area)"] == "does not hold"  # the baselines score higher
+
+    # random regions and centred boxes as good as the methods: nothing is shown either way
+    even = _verdicts(_metrics(0.0), _timings(0.025, 50.0), {"m": "cam"}, baseline=(0.3, 0.5))
+    assert even["(a) SeCAM(a)area)"] != "holds"
 
 
 def test_box_share():
@@ -139,11 +181,10 @@ def _segmentation_table(secam_agreement: list[tuple[float, float, float]]) -> pd
 )
 def test_segmentation_claim_reads_secam_agreement(agreements, verdict):
     metrics = _metrics(0.2)
-    paired = paired_differences(metrics, resamples=100)
     table = claims_table(
         metrics,
         _timings(0.025, 50.0),
-        paired,
+        _matched(metrics, (0.0, 0.1)),
         _manifest(),
         {"m": "cam"},
         resamples=100,

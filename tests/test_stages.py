@@ -7,6 +7,7 @@ import pytest
 
 from secam.artifacts import read_arrays, read_table, write_arrays, write_table
 from secam.pipeline.activate import run_activate
+from secam.pipeline.baselines import run_baselines
 from secam.pipeline.common import batch_size_for
 from secam.pipeline.evaluate import run_evaluate
 from secam.pipeline.explain import (
@@ -16,6 +17,7 @@ from secam.pipeline.explain import (
     run_explain_maps,
 )
 from secam.pipeline.segment import run_segment
+from secam.report.matched import baseline_metrics
 from secam.report.tables import quantitative
 from secam.staging import stage_dataset
 
@@ -178,7 +180,36 @@ def test_fewer_superpixels_than_k_goes_through_every_method_and_is_flagged(manif
     assert not metrics[metrics["method"] == "cam"]["truncated"].any()
     assert not metrics[metrics["selection"].str.startswith("thr")]["truncated"].any()
 
-    table = quantitative(metrics, resamples=100).set_index(["method", "selection"])
+    # the baselines, and every method redrawn at every other one's area, on the same images
+    run_baselines(
+        "efficientnet_lite0",
+        {**config, "baselines": {"seed": 0}},
+        inputs,
+        maps,
+        {method: tmp_path / f"{method}.parquet" for method in config["methods"]},
+        tmp_path / "baselines.parquet",
+        tmp_path / "matched.parquet",
+    )
+    baselines = read_table(tmp_path / "baselines.parquet", "metrics")
+    random = baselines[baselines["method"] == "random-regions"].set_index(["image_id", "selection"])
+    assert (
+        random.loc[(one_region, "top2"), "truncated"]
+        and random.loc[(one_region, "top2"), "area"] == 1
+    )
+    assert random.loc[(two_regions, "top3"), "truncated"]
+    assert not random.loc[(two_regions, "top2"), "truncated"]
+    assert (baselines.loc[baselines["method"] == "full-image", "area"] == 1).all()
+    matched = read_table(tmp_path / "matched.parquet", "matched")
+    # 15 explanations per image, each against 3 other methods and 2 area baselines
+    assert len(matched) == 7 * 15 * 5
+    assert matched[["box_iou", "mask_iou"]].notna().all().all()
+    one = matched[(matched["image_id"] == one_region) & (matched["comparator"] != "centre-box")]
+    assert (one[one["comparator"] != "cam"]["comparator_area"] == 1).all()  # one superpixel
+
+    table = quantitative(
+        pd.concat([metrics, baseline_metrics(baselines, matched)]), resamples=100
+    ).set_index(["method", "selection"])
     assert table.loc[("secam", "top2"), "truncated"] == 1
     assert table.loc[("secam", "top4"), "truncated"] == 2
+    assert table.loc[("random-regions", "top4"), "truncated"] == 2
     assert table.loc[("cam", "thr70"), "truncated"] == 0

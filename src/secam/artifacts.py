@@ -192,6 +192,38 @@ TABLES: dict[str, dict[str, str]] = {
         "difference_high": "95 % bootstrap CI of that mean, upper end",
         "wilcoxon_p": "two-sided Wilcoxon signed-rank p-value of the differences",
     },
+    "matched": {
+        "image_id": "image identifier",
+        "model": "model name",
+        "method": "the method whose explanation sets the area",
+        "selection": "that explanation's selection",
+        "comparator": "another method of the run, random-regions or centre-box, drawn at that "
+        "explanation's area (heatmaps: thresholded; region methods: whole superpixels in score "
+        "order, the count closest to the area; centre-box: a centred rectangle)",
+        "area": "share of the image covered by the method's explanation (0-1)",
+        "comparator_area": "share covered by the comparator's mask (0-1)",
+        "box_iou": "the comparator's box IoU (see metrics)",
+        "mask_iou": "the comparator's mask IoU",
+        "ebpg": "the comparator's EBPG",
+    },
+    "matched_area": {
+        "model": "model name",
+        "method": "the method whose explanation sets the area",
+        "selection": "that explanation's selection",
+        "comparator": "what it is compared with at the same area",
+        "metric": "box_iou, mask_iou or ebpg",
+        "n": "images with both",
+        "area": "mean area of the method's explanations (share of the image)",
+        "comparator_area": "mean area of the comparator's matched masks",
+        "fixed_difference": "method minus comparator at the same selection, as in the paper "
+        "(empty where the comparator has no such selection)",
+        "fixed_low": "95 % bootstrap CI of fixed_difference, lower end",
+        "fixed_high": "95 % bootstrap CI of fixed_difference, upper end",
+        "difference": "method minus comparator at the method's area, image by image (mean)",
+        "difference_low": "95 % bootstrap CI of difference, lower end",
+        "difference_high": "95 % bootstrap CI of difference, upper end",
+        "wilcoxon_p": "two-sided Wilcoxon signed-rank p-value of the matched differences",
+    },
     "faithfulness": {
         "image_id": "image identifier",
         "model": "model name",

@@ -3,8 +3,7 @@
 A method "localises" only where it beats these at the same explanation area (issue #8):
 ``random_regions`` (k superpixels drawn at random, seeded per image), ``centre_box`` (a centred
 rectangle of a given area: ImageNet objects are large and centred) and ``full_image``.
-``matched_area_mask`` thresholds a heatmap so that it covers a given area, for comparing
-heatmap and region methods at the same explanation size.
+:mod:`secam.area` draws these and every method's explanation at a chosen area.
 """
 
 from __future__ import annotations
@@ -20,19 +19,34 @@ def image_rng(seed: int, image_id: str) -> np.random.Generator:
     return np.random.default_rng([seed, int.from_bytes(digest[:8], "little")])
 
 
+RANDOM_REGIONS, CENTRE_BOX, FULL_IMAGE = "random-regions", "centre-box", "full-image"
+BASELINES = (RANDOM_REGIONS, CENTRE_BOX, FULL_IMAGE)  # their order in every table
+FULL_IMAGE_SELECTION = "all"  # the selection name of the full-image baseline
+
+
+def random_order(n_regions: int, rng: np.random.Generator) -> np.ndarray:
+    """The superpixels in a uniformly random order: a region method with random scores."""
+    return rng.permutation(n_regions)
+
+
 def random_regions(labels: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.ndarray, bool]:
-    """``k`` distinct superpixels drawn uniformly: (sorted region ids, truncated), where
-    truncated means the segmentation had fewer than ``k`` regions (all are then taken)."""
+    """``k`` distinct superpixels drawn uniformly (the first ``k`` of :func:`random_order`):
+    (sorted region ids, truncated), where truncated means the segmentation had fewer than ``k``
+    regions (all are then taken)."""
     n_regions = int(labels.max()) + 1
-    chosen = rng.choice(n_regions, size=min(k, n_regions), replace=False)
+    chosen = random_order(n_regions, rng)[:k]
     return np.sort(chosen), k > n_regions
 
 
 def centre_box(shape: tuple[int, int], area: float) -> np.ndarray:
-    """A centred rectangle with the image's aspect ratio covering ``area`` (0-1) of it."""
+    """A centred rectangle with (nearly) the image's aspect ratio covering ``area`` (0-1) of it.
+
+    The width is fitted to the rounded height, so the area is right to about one column.
+    """
     height, width = shape
-    scale = float(np.sqrt(np.clip(area, 0.0, 1.0)))
-    box_height, box_width = round(height * scale), round(width * scale)
+    area = float(np.clip(area, 0.0, 1.0))
+    box_height = round(height * np.sqrt(area))
+    box_width = min(width, round(area * height * width / box_height)) if box_height else 0
     top, left = (height - box_height) // 2, (width - box_width) // 2
     mask = np.zeros((height, width), dtype=bool)
     mask[top : top + box_height, left : left + box_width] = True
@@ -41,17 +55,3 @@ def centre_box(shape: tuple[int, int], area: float) -> np.ndarray:
 
 def full_image(shape: tuple[int, int]) -> np.ndarray:
     return np.ones(shape, dtype=bool)
-
-
-def matched_area_mask(heatmap: np.ndarray, area: float) -> np.ndarray:
-    """The ``area`` share (0-1) of the pixels where ``heatmap`` is highest.
-
-    This is the heatmap thresholded at the level that gives that area; pixels tied at the
-    level are taken in raster order, so the area is exact to one pixel.
-    """
-    flat = np.asarray(heatmap, dtype=np.float64).reshape(-1)
-    count = round(float(np.clip(area, 0.0, 1.0)) * flat.size)
-    order = np.argsort(-flat, kind="stable")
-    mask = np.zeros(flat.size, dtype=bool)
-    mask[order[:count]] = True
-    return mask.reshape(np.shape(heatmap))

@@ -75,6 +75,16 @@ def all_timings(_):
     )
 
 
+def all_baselines(_):
+    return expand(
+        f"{RESULTS}/baselines/{{model}}/{{shard}}.parquet", model=MODELS, shard=shards()
+    )
+
+
+def all_matched(_):
+    return expand(f"{RESULTS}/matched/{{model}}/{{shard}}.parquet", model=MODELS, shard=shards())
+
+
 def all_explanations(kind):
     suffix = "parquet" if kind == "table" else "npz"
     return lambda _: expand(

@@ -3,10 +3,14 @@ rule collect:
         metrics=all_metrics,
         timings=all_timings,
         faithfulness=all_faithfulness,
+        baselines=all_baselines,
+        matched=all_matched,
     output:
         metrics=f"{RESULTS}/metrics.parquet",
         timings=f"{RESULTS}/timings.parquet",
         faithfulness=f"{RESULTS}/faithfulness.parquet",
+        baselines=f"{RESULTS}/baselines.parquet",
+        matched=f"{RESULTS}/matched.parquet",
     conda:
         "../../environment.yml"
     log:
@@ -63,7 +67,7 @@ rule examples:
 
 QUANTITATIVE_TABLES = {
     f"{name}_{fmt}": f"{RESULTS}/tables/{name}.{fmt}"
-    for name in ("quantitative", "paired", "timing", "faithfulness", "claims")
+    for name in ("quantitative", "paired", "matched_area", "timing", "faithfulness", "claims")
     for fmt in ("csv", "md", "tex")
 }
 
@@ -73,6 +77,8 @@ rule quantitative:
         metrics=f"{RESULTS}/metrics.parquet",
         timings=f"{RESULTS}/timings.parquet",
         faithfulness=f"{RESULTS}/faithfulness.parquet",
+        baselines=f"{RESULTS}/baselines.parquet",
+        matched=f"{RESULTS}/matched.parquet",
         manifest=f"{RESULTS}/manifest.parquet",
         predictions=all_predictions,
         segmentation=SEGMENTATION_TABLE["csv"] if COMPARED_ALGORITHMS else [],

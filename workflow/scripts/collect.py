@@ -3,10 +3,8 @@ from secam.pipeline.snakemake_io import logged
 
 with logged(snakemake):
     run_collect(
-        snakemake.input.metrics,
-        snakemake.input.timings,
-        snakemake.input.faithfulness,
-        snakemake.output.metrics,
-        snakemake.output.timings,
-        snakemake.output.faithfulness,
+        {
+            name: (getattr(snakemake.input, name), getattr(snakemake.output, name))
+            for name in ("metrics", "timings", "faithfulness", "baselines", "matched")
+        }
     )

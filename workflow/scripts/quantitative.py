@@ -6,6 +6,8 @@ with logged(snakemake):
         snakemake.input.metrics,
         snakemake.input.timings,
         snakemake.input.faithfulness,
+        snakemake.input.baselines,
+        snakemake.input.matched,
         snakemake.input.manifest,
         snakemake.input.predictions,
         snakemake.params.config,

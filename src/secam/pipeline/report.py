@@ -21,6 +21,7 @@ from secam.provenance import provenance
 from secam.report import segmentation as segmentation_report
 from secam.report.claims import claims_table
 from secam.report.figures import ExampleCell, draw_examples
+from secam.report.matched import baseline_metrics, matched_area
 from secam.report.paper import (
     RunData,
     explanation_grid,
@@ -48,21 +49,28 @@ def concat_tables(paths: Sequence[str | Path], table: str) -> pd.DataFrame:
     if not frames:
         return empty_table(table)
     merged = pd.concat(frames, ignore_index=True)
-    keys = [c for c in ("model", "method", "image_id", "selection") if c in merged.columns]
+    keys = [
+        c for c in ("model", "method", "image_id", "selection", "comparator") if c in merged.columns
+    ]
     return check_columns(merged.sort_values(keys, kind="stable").reset_index(drop=True), table)
 
 
-def run_collect(
-    metrics: Sequence[str],
-    timings: Sequence[str],
-    faithfulness: Sequence[str],
-    out_metrics: str,
-    out_timings: str,
-    out_faithfulness: str,
-) -> None:
-    write_table(concat_tables(metrics, "metrics"), out_metrics, "metrics")
-    write_table(concat_tables(timings, "timings"), out_timings, "timings")
-    write_table(concat_tables(faithfulness, "faithfulness"), out_faithfulness, "faithfulness")
+# what each collected artifact is, by its name in the collect rule
+COLLECTED = {
+    "metrics": "metrics",
+    "timings": "timings",
+    "faithfulness": "faithfulness",
+    "baselines": "metrics",
+    "matched": "matched",
+}
+
+
+def run_collect(files: dict[str, tuple[Sequence[str], str]]) -> None:
+    """Merge the per-shard tables: ``files`` maps a name of :data:`COLLECTED` to (shard files,
+    merged output)."""
+    for name, (paths, out) in files.items():
+        table = COLLECTED[name]
+        write_table(concat_tables(paths, table), out, table)
 
 
 def run_summary(
@@ -78,6 +86,8 @@ def run_quantitative(
     metrics_path: str,
     timings_path: str,
     faithfulness_path: str,
+    baselines_path: str,
+    matched_path: str,
     manifest_path: str,
     predictions: Sequence[str],
     config: dict[str, Any],
@@ -86,7 +96,8 @@ def run_quantitative(
     curve_figures: Sequence[str],
     segmentation_path: str | None = None,
 ) -> None:
-    """Quantitative, paired and timing tables (CSV, Markdown, LaTeX) and the timing plot.
+    """Quantitative (methods, then baselines), paired, matched-area, timing, faithfulness and
+    claims tables (CSV, Markdown, LaTeX), the timing plot and the faithfulness curves.
 
     ``tables`` maps ``<table>_<csv|md|tex>`` to output paths; ``segmentation_path`` is the
     segmentation comparison's CSV when the run has one (claim (c) reads it).
@@ -94,16 +105,20 @@ def run_quantitative(
     metrics = read_table(metrics_path, "metrics")
     timings = read_table(timings_path, "timings")
     curves = read_table(faithfulness_path, "faithfulness")
+    baselines = read_table(baselines_path, "metrics")
+    matched = read_table(matched_path, "matched")
     options = config["report"]
+    resamples, seed = options["bootstrap_resamples"], options["seed"]
     frames = {
-        "quantitative": quantitative(metrics, options["bootstrap_resamples"], options["seed"]),
-        "paired": paired_differences(
-            metrics, "secam", options["bootstrap_resamples"], options["seed"]
+        "quantitative": quantitative(
+            pd.concat([metrics, baseline_metrics(baselines, matched)], ignore_index=True),
+            resamples,
+            seed,
         ),
+        "paired": paired_differences(metrics, "secam", resamples, seed),
+        "matched_area": matched_area(metrics, baselines, matched, resamples, seed),
         "timing": timing_table(timings),
-        "faithfulness": faithfulness_summary(
-            curves, options["bootstrap_resamples"], options["seed"]
-        ),
+        "faithfulness": faithfulness_summary(curves, resamples, seed),
     }
     head_paths = {
         row.model: row.head_path
@@ -113,11 +128,11 @@ def run_quantitative(
     frames["claims"] = claims_table(
         metrics,
         timings,
-        frames["paired"],
+        frames["matched_area"],
         read_table(manifest_path, "manifest"),
         head_paths,
-        options["bootstrap_resamples"],
-        options["seed"],
+        resamples,
+        seed,
         segmentation=pd.read_csv(segmentation_path) if segmentation_path else None,
     )
     for key, path in tables.items():

@@ -1,0 +1,191 @@
+"""Baselines: the sanity baselines, and every explanation redrawn at another one's area.
+
+Per model and shard, two tables (issue #8):
+
+- ``baselines`` (the ``metrics`` columns): ``random-regions`` at each top-k selection (k seeded
+  random superpixels) and ``full-image``, scored like every method;
+- ``matched``: for every method's explanation (image x selection), each comparator redrawn at
+  that explanation's area and scored: every other method of the run, ``random-regions`` (a
+  random superpixel order) and ``centre-box`` (a centred rectangle). See :mod:`secam.area`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from secam.area import AreaExplanation, CentredBox, PixelRanking, RegionRanking
+from secam.artifacts import TABLES, open_arrays, read_table, write_table
+from secam.baselines import (
+    CENTRE_BOX,
+    FULL_IMAGE,
+    FULL_IMAGE_SELECTION,
+    RANDOM_REGIONS,
+    full_image,
+    image_rng,
+    random_order,
+)
+from secam.faithfulness import pointing_hit
+from secam.methods import method_spec
+from secam.metrics import METRICS, energy_inside
+from secam.pipeline.explain import ShardInputs
+from secam.regions import upsample
+from secam.selection import Selection, rank_regions, regions_mask, selections_from_config
+
+
+def _scores(masks: list[np.ndarray], boxes: list) -> dict[str, np.ndarray]:
+    return {metric.name: metric.evaluate_batch(masks, [boxes] * len(masks)) for metric in METRICS}
+
+
+def _comparators(
+    image_id: str,
+    labels: np.ndarray,
+    order: np.ndarray,
+    explained: Mapping[str, pd.DataFrame],
+    maps: Mapping[str, np.ndarray],
+    head_path: str,
+) -> dict[str, AreaExplanation]:
+    """Every explanation of this image that can be drawn at any area, and the two area
+    baselines (``order``: the image's random superpixel order)."""
+    shape = (int(labels.shape[0]), int(labels.shape[1]))
+    comparators: dict[str, AreaExplanation] = {}
+    for method, rows in explained.items():
+        if image_id not in rows.index:
+            continue  # LIME may explain a subset; CAM needs a GAP head
+        spec = method_spec(method)
+        if spec.kind == "pixels":
+            grid = torch.from_numpy(maps[f"{spec.resolved_source(head_path)}/{image_id}"])
+            comparators[method] = PixelRanking(upsample(grid, shape).numpy())
+        else:
+            scores = np.asarray(rows.loc[[image_id], "region_scores"].iloc[0], dtype=np.float64)
+            comparators[method] = RegionRanking(labels, rank_regions(scores))
+    comparators[RANDOM_REGIONS] = RegionRanking(labels, order)
+    comparators[CENTRE_BOX] = CentredBox(shape)
+    return comparators
+
+
+def _fixed_baselines(
+    labels: np.ndarray, order: np.ndarray, top_k: list[Selection], boxes: list
+) -> list[dict[str, Any]]:
+    """Metrics rows (image columns aside) of k random superpixels and of the whole image."""
+    start = time.perf_counter()
+    n_regions = order.size
+    random_scores = np.empty(n_regions)
+    random_scores[order] = np.arange(n_regions, 0, -1)  # the first drawn ranks highest
+    random_heatmap = random_scores[labels]
+    flat = np.ones(labels.shape)  # the full image's heatmap: its pointing hit is the centre
+    fixed = [
+        (RANDOM_REGIONS, s.name, regions_mask(labels, order[: int(s.value)]), random_heatmap)
+        for s in top_k
+    ]
+    fixed.append((FULL_IMAGE, FULL_IMAGE_SELECTION, full_image(labels.shape), flat))
+    seconds = (time.perf_counter() - start) / len(fixed)
+    values = _scores([mask for _, _, mask, _ in fixed], boxes)
+    return [
+        {
+            "method": method,
+            "selection": selection,
+            "area": float(mask.mean()),
+            "truncated": method == RANDOM_REGIONS and Selection.parse(selection).value > n_regions,
+            "energy_ebpg": energy_inside(heatmap, boxes),
+            "pointing_hit": float(pointing_hit(heatmap, boxes)),
+            "seconds": seconds,
+            **{name: float(v[index]) for name, v in values.items()},
+        }
+        for index, (method, selection, mask, heatmap) in enumerate(fixed)
+    ]
+
+
+def _matched(
+    image_id: str,
+    explained: Mapping[str, pd.DataFrame],
+    comparators: Mapping[str, AreaExplanation],
+    boxes: list,
+) -> list[dict[str, Any]]:
+    """Matched rows (model aside): every explanation of the image x every other comparator."""
+    rows: list[dict[str, Any]] = []
+    masks: list[np.ndarray] = []
+    for method, table in explained.items():
+        if image_id not in table.index:
+            continue
+        for explanation in table.loc[[image_id]].itertuples():
+            for comparator, drawn in comparators.items():
+                if comparator == method:
+                    continue
+                mask = drawn.mask_at(float(explanation.area))
+                masks.append(mask)
+                rows.append(
+                    {
+                        "image_id": image_id,
+                        "method": method,
+                        "selection": explanation.selection,
+                        "comparator": comparator,
+                        "area": float(explanation.area),
+                        "comparator_area": float(mask.mean()),
+                    }
+                )
+    values = _scores(masks, boxes) if masks else {}
+    return [
+        {**row, **{name: float(v[index]) for name, v in values.items()}}
+        for index, row in enumerate(rows)
+    ]
+
+
+def run_baselines(
+    model_name: str,
+    config: dict[str, Any],
+    inputs: ShardInputs,
+    maps_path: str | Path,
+    explanations: Mapping[str, str | Path],
+    out_baselines: str | Path,
+    out_matched: str | Path,
+) -> None:
+    """``explanations``: the explanations table of every method of the run, by method."""
+    seed = int(config["baselines"]["seed"])
+    top_k, _ = selections_from_config(config["selection"])
+    explained = {
+        method: read_table(path, "explanations").set_index("image_id")
+        for method, path in sorted(explanations.items())
+    }
+    baseline_rows: list[dict[str, Any]] = []
+    matched_rows: list[dict[str, Any]] = []
+    with (
+        inputs.open() as (rows, label_images, _, predictions),
+        open_arrays(maps_path) as maps,
+    ):
+        for row in rows.itertuples():
+            if row.image_id not in predictions.index:
+                continue
+            prediction = predictions.loc[row.image_id]
+            labels = label_images[row.image_id]
+            boxes = [list(map(int, box)) for box in row.boxes]
+            order = random_order(int(labels.max()) + 1, image_rng(seed, row.image_id))
+            image = {
+                "image_id": row.image_id,
+                "model": model_name,
+                "target_index": int(prediction["target_index"]),
+                "label_index": int(row.class_index),
+                "predicted_index": int(prediction["top5_indices"][0]),
+                "n_regions": order.size,
+            }
+            baseline_rows += [
+                {**image, **values} for values in _fixed_baselines(labels, order, top_k, boxes)
+            ]
+            comparators = _comparators(
+                row.image_id, labels, order, explained, maps, str(prediction["head_path"])
+            )
+            matched_rows += [
+                {**values, "model": model_name}
+                for values in _matched(row.image_id, explained, comparators, boxes)
+            ]
+
+    baselines = pd.DataFrame(baseline_rows, columns=list(TABLES["metrics"]))
+    baselines["correct"] = baselines["label_index"] == baselines["predicted_index"]
+    write_table(baselines, out_baselines, "metrics")
+    write_table(pd.DataFrame(matched_rows, columns=list(TABLES["matched"])), out_matched, "matched")
