@@ -325,6 +325,7 @@ def test_logs_per_rule(finished_run):
     )
     assert "stage.log" in logs and "summary.log" in logs
     assert "explain/efficientnet_lite0/lime/shard00001.log" in logs
+    assert "baselines/efficientnet_lite0/shard00001.log" in logs
 
 
 def test_html_report(finished_run):
@@ -336,7 +337,14 @@ def test_html_report(finished_run):
     assert result.returncode == 0, result.stderr[-3000:]
     text = report.read_text(errors="replace")
     assert report.stat().st_size > 100_000
-    for caption in ("Table I", "Figures 3-5", "bootstrap", "Table II", "Segmentation comparison"):
+    for caption in (
+        "Table I",
+        "Figures 3-5",
+        "bootstrap",
+        "Table II",
+        "Segmentation comparison",
+        "beyond area and centre bias",
+    ):
         assert caption in text, caption
 
 
