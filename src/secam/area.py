@@ -17,6 +17,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 from secam.baselines import centre_box
+from secam.selection import regions_mask
 
 
 class AreaExplanation(ABC):
@@ -58,9 +59,7 @@ class RegionRanking(AreaExplanation):
 
     def mask_at(self, area: float) -> np.ndarray:
         count = int(np.argmin(np.abs(self.cumulative - area))) + 1
-        lookup = np.zeros(int(self.labels.max()) + 1, dtype=bool)
-        lookup[self.order[:count]] = True
-        return lookup[self.labels]
+        return regions_mask(self.labels, self.order[:count])
 
 
 class CentredBox(AreaExplanation):

@@ -81,24 +81,30 @@ def _fixed_baselines(
     random_heatmap = random_scores[labels]
     flat = np.ones(labels.shape)  # the full image's heatmap: its pointing hit is the centre
     fixed = [
-        (RANDOM_REGIONS, s.name, regions_mask(labels, order[: int(s.value)]), random_heatmap)
+        (
+            RANDOM_REGIONS,
+            s.name,
+            regions_mask(labels, order[: int(s.value)]),
+            random_heatmap,
+            int(s.value) > n_regions,
+        )
         for s in top_k
     ]
-    fixed.append((FULL_IMAGE, FULL_IMAGE_SELECTION, full_image(labels.shape), flat))
+    fixed.append((FULL_IMAGE, FULL_IMAGE_SELECTION, full_image(labels.shape), flat, False))
     seconds = (time.perf_counter() - start) / len(fixed)
-    values = _scores([mask for _, _, mask, _ in fixed], boxes)
+    values = _scores([mask for _, _, mask, _, _ in fixed], boxes)
     return [
         {
             "method": method,
             "selection": selection,
             "area": float(mask.mean()),
-            "truncated": method == RANDOM_REGIONS and Selection.parse(selection).value > n_regions,
+            "truncated": truncated,
             "energy_ebpg": energy_inside(heatmap, boxes),
             "pointing_hit": float(pointing_hit(heatmap, boxes)),
             "seconds": seconds,
             **{name: float(v[index]) for name, v in values.items()},
         }
-        for index, (method, selection, mask, heatmap) in enumerate(fixed)
+        for index, (method, selection, mask, heatmap, truncated) in enumerate(fixed)
     ]
 
 
