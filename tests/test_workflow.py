@@ -353,3 +353,37 @@ def test_rerun_has_nothing_to_do(finished_run):
     result = _snakemake(workdir, "--configfile", str(workdir / "config.yaml"), "-n")
     assert result.returncode == 0
     assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def _planned_jobs(result: subprocess.CompletedProcess) -> dict[str, int]:
+    """A dry run's "Job stats" table: rule -> number of jobs."""
+    lines = (result.stdout + result.stderr).splitlines()
+    start = lines.index("Job stats:") + 3  # past the header and its rule line
+    planned = {}
+    for line in lines[start:]:
+        rule, count = line.split()
+        if rule == "total":
+            return planned
+        planned[rule] = int(count)
+    raise AssertionError("the job stats table has no total line")
+
+
+def test_a_config_change_reruns_only_the_rules_that_read_it(finished_run):
+    # A per-image rule's params are the config sections it reads: a new baselines seed, a
+    # report option and one LIME method fewer rerun the baselines and the report, no model.
+    workdir = finished_run.parent
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    config["methods"].remove("lime-batched")
+    config.setdefault("baselines", {})["seed"] = 1
+    config["report"]["example_images"] = 1
+    changed = workdir / "changed.yaml"
+    changed.write_text(yaml.safe_dump(config))
+
+    result = _snakemake(workdir, "--configfile", str(changed), "-n")
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    planned = _planned_jobs(result)
+    assert planned["baselines"] == len(list((finished_run / "baselines").rglob("*.parquet")))
+    assert {"examples", "quantitative"} <= planned.keys()
+    expensive = {"segment", "activate", "explain_maps", "explain_lime", "evaluate", "faithfulness"}
+    assert not expensive & planned.keys(), planned

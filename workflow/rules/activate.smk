@@ -6,7 +6,7 @@ rule activate:
         predictions=f"{RESULTS}/activations/{{model}}/{{shard}}.parquet",
         map_timings=f"{RESULTS}/activations/{{model}}/{{shard}}.map_timings.parquet",
     params:
-        config=config,
+        config=config_sections("activate"),
     conda:
         "../../environment.yml"
     log:

@@ -25,6 +25,27 @@ LIME_METHOD_PATTERN = "|".join(m for m, spec in METHOD_SPECS.items() if spec.kin
 
 SHARD_SIZE = config["dataset"]["shard_size"]
 
+# The config sections each per-image rule reads, passed as its params so that a change
+# elsewhere (a report option, a key added with a default by a newer pipeline) does not rerun it.
+MODEL_SECTIONS = ("model_options", "device")
+RULE_SECTIONS = {
+    "activate": ("methods", "target", "activation", "score_cam", "timing", *MODEL_SECTIONS),
+    "explain_maps": ("selection",),
+    "explain_lime": ("lime", "selection", "timing", *MODEL_SECTIONS),
+    "faithfulness": ("faithfulness", *MODEL_SECTIONS),
+    "baselines": ("baselines", "selection"),
+}
+
+
+def config_sections(rule_name):
+    """The part of the validated config a per-image rule reads (``RULE_SECTIONS``)."""
+    sections = {key: config[key] for key in RULE_SECTIONS[rule_name]}
+    if "methods" in sections:
+        # only the methods built on a map decide which maps activate computes: adding LIME
+        # (or reordering the list) reruns no forward pass
+        sections["methods"] = sorted(m for m in METHODS if METHOD_SPECS[m].source is not None)
+    return sections
+
 
 def runtime(seconds_per_image, minimum=10):
     """A job's runtime request (minutes) for one shard: twice the expected time per image on

@@ -43,7 +43,7 @@ use rule explain_lime as explain_lime_compared with:
         masks=f"{COMPARED}/explanations/{{model}}/{{method}}/{{shard}}.npz",
         timings=f"{COMPARED}/timings/{{model}}/{{method}}/{{shard}}.parquet",
     params:
-        config=config,
+        config=config_sections("explain_lime"),
         lime_limit=config["segmentation"]["compare_lime_images"],
     log:
         f"{RESULTS}/logs/segcompare/{{algorithm}}/explain/{{model}}/{{method}}/{{shard}}.log",

@@ -34,7 +34,7 @@ rule baselines:
         baselines=f"{RESULTS}/baselines/{{model}}/{{shard}}.parquet",
         matched=f"{RESULTS}/matched/{{model}}/{{shard}}.parquet",
     params:
-        config=config,
+        config=config_sections("baselines"),
         methods=METHODS,
     conda:
         "../../environment.yml"

@@ -14,7 +14,7 @@ rule explain_maps:
     wildcard_constraints:
         method=MAP_METHOD_PATTERN,
     params:
-        config=config,
+        config=config_sections("explain_maps"),
     conda:
         "../../environment.yml"
     log:
@@ -41,7 +41,7 @@ rule explain_lime:
     wildcard_constraints:
         method=LIME_METHOD_PATTERN,
     params:
-        config=config,
+        config=config_sections("explain_lime"),
         lime_limit=None,
     conda:
         "../../environment.yml"

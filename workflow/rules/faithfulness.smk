@@ -10,7 +10,7 @@ rule faithfulness:
     output:
         f"{RESULTS}/faithfulness/{{model}}/{{method}}/{{shard}}.parquet",
     params:
-        config=config,
+        config=config_sections("faithfulness"),
     conda:
         "../../environment.yml"
     log:
