@@ -1,8 +1,8 @@
 """Staging cost per image on the shared ILSVRC sample, in both layouts.
 
 A benchmark, not a test: it prints figures and writes them as JSON. Staging reads headers and
-end markers only (no pixel decode) and hashes each file; the goal is under 5 ms per image on
-2 cores. Usage: python benchmarks/bench_staging.py [--sample DIR] [--repeat N] [--json OUT]
+end markers, hashes each file and decodes each usable image once; the goal is under 5 ms per
+image on 2 cores. Usage: python benchmarks/bench_staging.py [--sample DIR] [--repeat N] [--json OUT]
 """
 
 from __future__ import annotations

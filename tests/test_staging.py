@@ -163,6 +163,11 @@ def _bad_input_corpus(folder):
     jpeg = (images / "good_a.JPEG").read_bytes()
     (images / "truncated.JPEG").write_bytes(jpeg[: len(jpeg) // 2])
     rows.append(f"truncated,{CAT} 10 10 100 100 ")
+    # garbled in the middle: header and end marker intact, the entropy-coded data broken
+    middle = len(jpeg) // 2
+    corrupt = jpeg[:middle] + b"\xff" * 64 + jpeg[middle + 64 :]
+    (images / "corrupt_middle.JPEG").write_bytes(corrupt)
+    rows.append(f"corrupt_middle,{CAT} 10 10 100 100 ")
     csv = folder / "LOC_val_solution.csv"
     csv.write_text("ImageId,PredictionString\n" + "\n".join(rows) + "\n")
     return csv, images
@@ -197,6 +202,7 @@ def test_bad_input_corpus_gives_reasons_or_notes_and_keeps_every_good_image(tmp_
     expected = {
         "empty": "empty (0 bytes)",
         "truncated": "truncated JPEG",
+        "corrupt_middle": "cannot decode image",
         "tiny": "smaller than dataset.min_side",
         "huge": "decompression-bomb guard",
         "outside_box": "lies outside the image",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -86,6 +88,32 @@ def _to_uint8_rgb(image: Image.Image) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(image, dtype=np.uint8))
 
 
+@contextmanager
+def _decoded(source: ImageSource) -> Iterator[Image.Image]:
+    """The image with every pixel decoded; any decoding failure as :class:`ImageReadError`."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with source.open() as stream, Image.open(stream) as opened:
+                opened.load()
+                yield opened
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as error:
+        raise ImageReadError(f"cannot decode image: {source} ({error})") from error
+
+
+def check_decodes(image: ImageLike, max_pixels: int | None = None) -> None:
+    """Decode every pixel once (no conversion, about 1.5 ms for an ILSVRC photograph), raising
+    :class:`ImageReadError` where that fails.
+
+    A file corrupted in the middle keeps a valid header and end marker: only decoding finds it,
+    and staging does it so that such a file is rejected there rather than failing a later job.
+    """
+    source = _source(image)
+    read_header(source, max_pixels)
+    with _decoded(source):
+        pass
+
+
 def load_rgb(image: ImageLike, max_pixels: int | None = None) -> np.ndarray:
     """Decode an image to a (H, W, 3) uint8 RGB array.
 
@@ -94,11 +122,5 @@ def load_rgb(image: ImageLike, max_pixels: int | None = None) -> np.ndarray:
     """
     source = _source(image)
     read_header(source, max_pixels)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with source.open() as stream, Image.open(stream) as opened:
-                opened.load()
-                return _to_uint8_rgb(opened)
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as error:
-        raise ImageReadError(f"cannot decode image: {source} ({error})") from error
+    with _decoded(source) as opened:
+        return _to_uint8_rgb(opened)

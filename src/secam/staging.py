@@ -9,8 +9,10 @@ Layouts are recognised by what the configured paths are:
 - classes: ``LOC_synset_mapping.txt``, the devkit (``meta.mat`` or its ``.tar.gz``), or the
   standard list shipped with the library.
 
-Only headers are read (size, format, mode, end marker); nothing is decoded. A single bad item
-never stops the run: it becomes a ``rejected`` row with a reason and the others go on.
+Headers are checked first (size, format, mode, end marker); an image that passes every other
+check is then decoded once, because a file corrupted in the middle keeps a valid header. A
+single bad item never stops the run: it becomes a ``rejected`` row with a reason and the others
+go on.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import pandas as pd
 from secam.annotations import Annotation, Box, read_annotations
 from secam.artifacts import TABLES, check_columns
 from secam.classes import ClassList, load_class_list
-from secam.imaging import ImageReadError, read_header
+from secam.imaging import ImageReadError, check_decodes, read_header
 from secam.sources import ImageSource, index_images
 
 # The classes of the paper's example figures.
@@ -237,6 +239,11 @@ def stage_dataset(
         notes.extend(box_notes)
         if not boxes:
             rejected.add(image_id, source, "no box left after validation: " + "; ".join(notes))
+            continue
+        try:
+            check_decodes(source)
+        except ImageReadError as error:
+            rejected.add(image_id, source, str(error))
             continue
         expected = SUFFIX_FORMATS.get(source.suffix.lower())
         if expected and header.format not in expected:
