@@ -13,7 +13,7 @@ import pandas as pd
 
 from secam.artifacts import TABLES, check_columns
 from secam.baselines import CENTRE_BOX
-from secam.report.ordering import method_rank, selection_rank
+from secam.report.ordering import ordered
 from secam.statistics import bootstrap_ci, wilcoxon_p
 
 MATCHED_METRICS = ("box_iou", "mask_iou", "ebpg")
@@ -38,22 +38,6 @@ def baseline_metrics(baselines: pd.DataFrame, matched: pd.DataFrame) -> pd.DataF
         }
     )
     return pd.concat([baselines, centred], ignore_index=True)
-
-
-def _rank(frame: pd.DataFrame) -> pd.DataFrame:
-    if frame.empty:
-        return frame.reset_index(drop=True)
-    key = frame.apply(
-        lambda r: (
-            r["model"],
-            method_rank(r["method"]),
-            selection_rank(r["selection"]),
-            method_rank(r["comparator"]),
-            MATCHED_METRICS.index(r["metric"]),
-        ),
-        axis=1,
-    )
-    return frame.iloc[sorted(range(len(frame)), key=lambda i: key.iloc[i])].reset_index(drop=True)
 
 
 def matched_area(
@@ -107,4 +91,14 @@ def matched_area(
                 }
             )
     frame = pd.DataFrame(rows, columns=list(TABLES["matched_area"]))
-    return check_columns(_rank(frame), "matched_area")
+    return check_columns(
+        ordered(
+            frame,
+            "method",
+            "selection",
+            "comparator",
+            "metric",
+            ranks={"metric": MATCHED_METRICS.index},
+        ),
+        "matched_area",
+    )

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pandas as pd
+
 from secam.baselines import BASELINES, FULL_IMAGE_SELECTION
 from secam.methods import ORDER, method_spec
 from secam.selection import Selection
@@ -25,6 +30,36 @@ def selection_rank(name: str) -> tuple[int, float]:
     selection = Selection.parse(name)
     # top-k ascending, then thresholds from the strictest (80 %) down.
     return (0, selection.value) if selection.kind == "top_k" else (1, -selection.value)
+
+
+# Columns ranked in paper order wherever they appear; any other column sorts by its value.
+RANKS: dict[str, Callable[[Any], Any]] = {
+    "method": method_rank,
+    "baseline": method_rank,
+    "comparator": method_rank,
+    "selection": selection_rank,
+}
+
+
+def ordered(
+    frame: pd.DataFrame, *columns: str, ranks: Mapping[str, Callable[[Any], Any]] | None = None
+) -> pd.DataFrame:
+    """The rows sorted by model, then by each of ``columns`` in turn: methods, baselines and
+    comparators in paper order, selections top-k first, other columns by value unless ``ranks``
+    gives their order. The index is reset."""
+    rank_of = {**RANKS, **(ranks or {})}
+    if frame.empty:
+        return frame.reset_index(drop=True)
+    keys = [
+        tuple(rank_of.get(column, _as_is)(row[column]) for column in ("model", *columns))
+        for _, row in frame.iterrows()
+    ]
+    order = sorted(range(len(frame)), key=keys.__getitem__)
+    return frame.iloc[order].reset_index(drop=True)
+
+
+def _as_is(value: Any) -> Any:
+    return value
 
 
 def describe(method: str, selection: str) -> str:

@@ -27,7 +27,7 @@ from secam.artifacts import (
 )
 from secam.imaging import load_rgb
 from secam.methods import method_spec
-from secam.report.ordering import method_rank, selection_rank
+from secam.report.ordering import ordered
 from secam.report.overlay import draw_overlay
 from secam.sources import ImageSource
 from secam.statistics import bootstrap_ci
@@ -188,12 +188,13 @@ def comparison_table(
     if not frame.empty:
         compared = set(agreement["algorithm"])
         # Paper order of methods and selections; within each, the main algorithm first.
-        order = frame.assign(
-            _m=frame["method"].map(method_rank),
-            _s=frame["selection"].map(selection_rank),
-            _a=frame["algorithm"].map(lambda a: (a in compared, a)),
-        ).sort_values(["model", "_m", "_s", "_a"])
-        frame = order.drop(columns=["_m", "_s", "_a"]).reset_index(drop=True)
+        frame = ordered(
+            frame,
+            "method",
+            "selection",
+            "algorithm",
+            ranks={"algorithm": lambda algorithm: (algorithm in compared, algorithm)},
+        )
     return check_columns(frame, "segmentation")
 
 

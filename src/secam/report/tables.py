@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from secam.artifacts import TABLES, check_columns, empty_table
-from secam.report.ordering import method_rank, selection_rank
+from secam.report.ordering import ordered
 from secam.statistics import bootstrap_ci, wilcoxon_p
 
 
@@ -23,11 +23,7 @@ def summarise(metrics: pd.DataFrame) -> pd.DataFrame:
         area=("area", "mean"),
         median_seconds=("seconds", "median"),
     ).reset_index()
-    order = summary.apply(
-        lambda r: (r["model"], method_rank(r["method"]), selection_rank(r["selection"])), axis=1
-    )
-    summary = summary.iloc[sorted(range(len(summary)), key=lambda i: order.iloc[i])]
-    return check_columns(summary.reset_index(drop=True), "summary")
+    return check_columns(ordered(summary, "method", "selection"), "summary")
 
 
 def to_markdown(summary: pd.DataFrame) -> str:
@@ -67,25 +63,6 @@ METRICS = ("box_iou", "mask_iou", "ebpg", "energy_ebpg", "pointing_hit")
 BASELINE_ORDER = ("lime", "lime-batched", "cam", "gradcam", "gradcampp", "layercam", "scorecam")
 
 
-def _ordered(frame: pd.DataFrame, *keys: str) -> pd.DataFrame:
-    def rank(row: pd.Series) -> tuple:
-        parts: list = [row["model"]]
-        for key in keys:
-            value = row[key]
-            if key in {"method", "baseline"}:
-                parts.append(method_rank(value))
-            elif key == "selection":
-                parts.append(selection_rank(value))
-            else:
-                parts.append(value)
-        return tuple(parts)
-
-    if frame.empty:
-        return frame.reset_index(drop=True)
-    order = sorted(range(len(frame)), key=lambda i: rank(frame.iloc[i]))
-    return frame.iloc[order].reset_index(drop=True)
-
-
 def quantitative(metrics: pd.DataFrame, resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
     """Means with 95 % bootstrap intervals per model x method x selection."""
     rows = []
@@ -110,7 +87,7 @@ def quantitative(metrics: pd.DataFrame, resamples: int = 2000, seed: int = 0) ->
         row["truncated"] = int(group.loc[group["truncated"].astype(bool), "image_id"].nunique())
         rows.append(row)
     frame = pd.DataFrame(rows, columns=list(TABLES["quantitative"]))
-    return check_columns(_ordered(frame, "method", "selection"), "quantitative")
+    return check_columns(ordered(frame, "method", "selection"), "quantitative")
 
 
 def paired_differences(
@@ -142,7 +119,7 @@ def paired_differences(
                         }
                     )
     frame = pd.DataFrame(rows, columns=list(TABLES["paired"]))
-    return check_columns(_ordered(frame, "baseline", "selection", "metric"), "paired")
+    return check_columns(ordered(frame, "baseline", "selection", "metric"), "paired")
 
 
 def faithfulness_summary(
@@ -163,7 +140,7 @@ def faithfulness_summary(
             )
         rows.append(row)
     frame = pd.DataFrame(rows, columns=list(TABLES["faithfulness_summary"]))
-    return check_columns(_ordered(frame, "method"), "faithfulness_summary")
+    return check_columns(ordered(frame, "method"), "faithfulness_summary")
 
 
 def timing_table(timings: pd.DataFrame) -> pd.DataFrame:
@@ -184,7 +161,7 @@ def timing_table(timings: pd.DataFrame) -> pd.DataFrame:
             }
         )
     frame = pd.DataFrame(rows, columns=list(TABLES["timing"]))
-    return check_columns(_ordered(frame, "method", "device"), "timing")
+    return check_columns(ordered(frame, "method", "device"), "timing")
 
 
 def render(frame: pd.DataFrame, fmt: str) -> str:
