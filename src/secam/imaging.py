@@ -101,16 +101,16 @@ def _decoded(source: ImageSource) -> Iterator[Image.Image]:
         raise ImageReadError(f"cannot decode image: {source} ({error})") from error
 
 
-def check_decodes(image: ImageLike, max_pixels: int | None = None) -> None:
+def check_decodes(image: ImageLike) -> None:
     """Decode every pixel once (no conversion, about 1.5 ms for an ILSVRC photograph), raising
     :class:`ImageReadError` where that fails.
 
-    A file corrupted in the middle keeps a valid header and end marker: only decoding finds it,
-    and staging does it so that such a file is rejected there rather than failing a later job.
+    Meant for an image whose header :func:`read_header` has already accepted (size guard
+    included), so the header is not read again. A file corrupted in the middle keeps a valid
+    header and end marker: only decoding finds it, and staging does it so that such a file is
+    rejected there rather than failing a later job.
     """
-    source = _source(image)
-    read_header(source, max_pixels)
-    with _decoded(source):
+    with _decoded(_source(image)):
         pass
 
 
