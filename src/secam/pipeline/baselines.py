@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -70,6 +70,16 @@ def _comparators(
     return comparators
 
 
+class _Fixed(NamedTuple):
+    """One fixed baseline explanation of an image, before scoring."""
+
+    method: str
+    selection: str
+    mask: np.ndarray
+    heatmap: np.ndarray
+    truncated: bool  # k larger than the number of superpixels
+
+
 def _fixed_baselines(
     labels: np.ndarray, order: np.ndarray, top_k: list[Selection], boxes: list
 ) -> list[dict[str, Any]]:
@@ -81,7 +91,7 @@ def _fixed_baselines(
     random_heatmap = random_scores[labels]
     flat = np.ones(labels.shape)  # the full image's heatmap: its pointing hit is the centre
     fixed = [
-        (
+        _Fixed(
             RANDOM_REGIONS,
             s.name,
             regions_mask(labels, order[: int(s.value)]),
@@ -90,21 +100,21 @@ def _fixed_baselines(
         )
         for s in top_k
     ]
-    fixed.append((FULL_IMAGE, FULL_IMAGE_SELECTION, full_image(labels.shape), flat, False))
+    fixed.append(_Fixed(FULL_IMAGE, FULL_IMAGE_SELECTION, full_image(labels.shape), flat, False))
     seconds = (time.perf_counter() - start) / len(fixed)
-    values = _scores([mask for _, _, mask, _, _ in fixed], boxes)
+    values = _scores([baseline.mask for baseline in fixed], boxes)
     return [
         {
-            "method": method,
-            "selection": selection,
-            "area": float(mask.mean()),
-            "truncated": truncated,
-            "energy_ebpg": energy_inside(heatmap, boxes),
-            "pointing_hit": float(pointing_hit(heatmap, boxes)),
+            "method": baseline.method,
+            "selection": baseline.selection,
+            "area": float(baseline.mask.mean()),
+            "truncated": baseline.truncated,
+            "energy_ebpg": energy_inside(baseline.heatmap, boxes),
+            "pointing_hit": float(pointing_hit(baseline.heatmap, boxes)),
             "seconds": seconds,
             **{name: float(v[index]) for name, v in values.items()},
         }
-        for index, (method, selection, mask, heatmap, truncated) in enumerate(fixed)
+        for index, baseline in enumerate(fixed)
     ]
 
 
