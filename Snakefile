@@ -26,3 +26,4 @@ include: "workflow/rules/report.smk"
 rule all:
     input:
         summary_outputs(),
+        cached_artifacts,

@@ -4,13 +4,17 @@ import sys
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from secam.classes import imagenet_classes
+from secam.cli import _parser
+from secam.config import load_schema
 from secam.explainer import explain_image, parse_class, parse_selection
 from secam.segmentation import segment
 from secam.selection import Selection
 
 from .conftest import sample_image_path
+from .test_image_limits import SCHEMA_MAX_PIXELS, jpeg_claiming_size
 
 CAT_BOX = (0, 0, 415, 299)  # data/sample/LOC_val_solution.csv
 
@@ -81,6 +85,57 @@ def test_cli_explains_another_class_and_reports_bad_arguments(tmp_path):
     assert bad.returncode == 2 and "k must be at least 1" in bad.stderr
     unknown = _run("explain", image, "--target", "unicorn", "--out", str(tmp_path))
     assert unknown.returncode == 2 and "unknown class 'unicorn'" in unknown.stderr
+
+
+def test_cli_skips_each_unreadable_image_with_one_line_and_exits_1(tmp_path):
+    bomb = jpeg_claiming_size(tmp_path / "bomb.JPEG", 20000, 20000)
+    missing = tmp_path / "missing.JPEG"
+    text = tmp_path / "not_an_image.JPEG"
+    text.write_text("ImageId,PredictionString\n")
+    tiny = tmp_path / "tiny.png"
+    Image.new("RGB", (4, 40)).save(tiny)
+    coffee = sample_image_path("coffee")  # 600x400 = 240000 pixels, over --max-pixels below
+    good = sample_image_path("chelsea")  # 451x300 = 135300 pixels
+    bad = [bomb, missing, text, tiny, coffee]
+    out = tmp_path / "out"
+    result = _run(
+        "explain",
+        str(bomb),
+        str(good),
+        *map(str, bad[1:]),
+        "--max-pixels",
+        "200000",
+        "--method",
+        "cam",
+        "--select",
+        "threshold:0.5",
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 1, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["chelsea.json", "chelsea.png"]
+    assert json.loads((out / "chelsea.json").read_text())["image"] == str(good)
+    lines = [line for line in result.stderr.splitlines() if line.startswith("secam:")]
+    assert len(lines) == len(bad), result.stderr
+    for path, line in zip(bad, lines, strict=True):  # one line each, in order, naming the file
+        assert line.startswith(f"secam: skipped {path}: ")
+        assert sum(str(path) in other for other in result.stderr.splitlines()) == 1
+    bomb_size = "image has 20000x20000 = 400000000 pixels, more than max_pixels = 200000"
+    assert bomb_size in lines[0]
+    assert lines[1].endswith("image file not found")
+    assert "not a readable image" in lines[2]
+    assert lines[3].endswith("image is 4x40 pixels, smaller than --min-side = 8")
+    assert "image has 600x400 = 240000 pixels, more than max_pixels = 200000" in lines[4]
+
+
+def test_cli_limits_default_to_the_workflow_schema():
+    dataset = load_schema()["properties"]["dataset"]["properties"]
+    args = _parser().parse_args(["explain", "image.JPEG", "--out", "out"])
+    assert args.max_pixels == dataset["max_pixels"]["default"] == SCHEMA_MAX_PIXELS
+    assert args.min_side == dataset["min_side"]["default"]
+    for bad in ("0", "-3", "many"):
+        with pytest.raises(SystemExit):
+            _parser().parse_args(["explain", "x", "--out", "o", "--max-pixels", bad])
 
 
 def test_selection_and_class_parsing():

@@ -62,6 +62,13 @@ def test_empty_and_truncated_files_are_refused(tmp_path):
     missing = tmp_path / "missing.JPEG"
     with pytest.raises(ImageReadError, match="not found"):
         load_rgb(missing)
+    text = tmp_path / "text.JPEG"
+    text.write_text("ImageId,PredictionString\n")
+    with pytest.raises(ImageReadError) as raised:
+        load_rgb(text)
+    # the reason for a person, the file's name beside it once
+    assert raised.value.reason == "not a readable image (PIL recognises no image format)"
+    assert str(raised.value) == f"{raised.value.reason}: {text}"
 
 
 def test_pixel_limit_guards_against_decompression_bombs():

@@ -193,7 +193,7 @@ def test_slurm_profile_plans_gpu_jobs_on_the_gpu_partition(tmp_path):
     pytest.importorskip("snakemake_executor_plugin_slurm")
     workdir = _workdir(tmp_path / "slurm", shard_size=1, **{"sample": {"image_ids": []}})
     _run(workdir, "--cores", "1", "results/manifest.parquet")  # the checkpoint: shards known
-    profile = REPO / "workflow" / "profiles" / "slurm"
+    profile = REPO / "profiles" / "slurm"
     planned = _run(workdir, "--workflow-profile", str(profile), "--dry-run").stdout
     jobs = _planned_jobs(planned)
     rules = [rule for rule, _ in jobs]

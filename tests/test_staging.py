@@ -49,7 +49,7 @@ def test_ilsvrc_sample_boxes_lie_inside_their_images(kaggle_result):
     assert manifest["n_boxes"].sum() == 305
     for row in manifest.itertuples():
         for xmin, ymin, xmax, ymax in row.boxes:
-            assert 0 <= xmin < xmax < row.width and 0 <= ymin < ymax < row.height
+            assert 0 <= xmin <= xmax < row.width and 0 <= ymin <= ymax < row.height
     for row in manifest.sample(20, random_state=0).itertuples():
         assert load_rgb(ImageSource.from_row(row)).shape[:2] == (row.height, row.width)
     greyscale = manifest[manifest["notes"].str.contains("greyscale image converted")]
@@ -115,14 +115,29 @@ def test_box_cleaning_clips_and_drops_with_notes():
         Box("n1", -5, 10, 50, 60),  # clipped
         Box("n1", 40, 40, 30, 50),  # inverted
         Box("n1", 200, 10, 250, 20),  # outside
-        Box("n1", 10, 10, 10, 40),  # zero area
+        Box("n1", 10, 10, 10, 40),  # one pixel wide: corners are inclusive
         Box("n1", 0, 0, 99, 79),  # fine
+        Box("n1", 5, 7, 5, 7),  # one pixel
+        Box("n1", 99, 70, 140, 70),  # clipped to the last column, one pixel high
+        Box("n1", 100, 0, 120, 10),  # starts just right of the last column: outside
+        Box("n1", 20, 31, 30, 30),  # inverted by one
     ]
     kept, notes = clean_boxes(boxes, width=100, height=80)
-    assert [b.as_list() for b in kept] == [[0, 10, 50, 60], [0, 0, 99, 79]]
-    assert len(notes) == 4
-    assert "clipped" in notes[0] and "inverted" in notes[1] and "outside" in notes[2]
-    assert "zero area" in notes[3]
+    assert [b.as_list() for b in kept] == [
+        [0, 10, 50, 60],
+        [10, 10, 10, 40],
+        [0, 0, 99, 79],
+        [5, 7, 5, 7],
+        [99, 70, 99, 70],
+    ]
+    assert notes == [
+        "box 1 [-5, 10, 50, 60] clipped to [0, 10, 50, 60]",
+        "box 2 [40, 40, 30, 50] is inverted (xmax < xmin or ymax < ymin): dropped",
+        "box 3 [200, 10, 250, 20] lies outside the image: dropped",
+        "box 7 [99, 70, 140, 70] clipped to [99, 70, 99, 70]",
+        "box 8 [100, 0, 120, 10] lies outside the image: dropped",
+        "box 9 [20, 31, 30, 30] is inverted (xmax < xmin or ymax < ymin): dropped",
+    ]
 
 
 CAT = "n02123045"
@@ -153,7 +168,9 @@ def _bad_input_corpus(folder):
     add("huge.JPEG", Image.new("RGB", (1400, 1000)))
     add("outside_box.JPEG", photo, boxes=f"{CAT} 500 400 600 450")
     add("inverted_box.JPEG", photo, boxes=f"{CAT} 300 10 100 200")
-    add("zero_area_box.JPEG", photo, boxes=f"{CAT} 100 10 100 200")
+    # inclusive corners: a box one pixel wide, and one pixel, are boxes; the inverted one is not
+    one_pixel = f"{CAT} 100 10 100 200 {CAT} 7 9 7 9 {CAT} 300 10 100 200"
+    add("one_pixel_boxes.JPEG", photo.rotate(180), boxes=one_pixel)
     add("unknown_wnid.JPEG", photo, boxes="n99999999 10 10 100 100")
     add("no_annotation.JPEG", photo, boxes=None)
     add("no_image.JPEG", None)
@@ -184,11 +201,17 @@ def test_bad_input_corpus_gives_reasons_or_notes_and_keeps_every_good_image(tmp_
         "good_a",
         "good_b",
         "grey",
+        "one_pixel_boxes",
         "png_named_jpeg",
     ]
     notes = staged["notes"]
     assert notes["good_a"] == ""
     assert "clipped to [0, 0, 450, 299]" in notes["good_b"]
+    assert "byte-identical to image good_a" in notes["good_b"]  # the same photo, saved alike
+    assert staged.loc["one_pixel_boxes", "boxes"] == [[100, 10, 100, 200], [7, 9, 7, 9]]
+    assert notes["one_pixel_boxes"] == (
+        "box 3 [300, 10, 100, 200] is inverted (xmax < xmin or ymax < ymin): dropped"
+    )
     assert "PNG image despite its .JPEG name" in notes["png_named_jpeg"]
     assert "GIF image despite its .JPEG name" in notes["gif_named_jpeg"]
     assert "CMYK image converted to RGB" in notes["cmyk"]
@@ -207,7 +230,6 @@ def test_bad_input_corpus_gives_reasons_or_notes_and_keeps_every_good_image(tmp_
         "huge": "decompression-bomb guard",
         "outside_box": "lies outside the image",
         "inverted_box": "inverted",
-        "zero_area_box": "zero area",
         "unknown_wnid": "unknown wnid 'n99999999'",
         "no_annotation": "image without annotation",
         "no_image": "annotation without image",
@@ -233,3 +255,32 @@ def test_max_images_after_sampling():
         sampling=Sampling(image_ids=["rocket", "coffee"], max_images=1),
     )
     assert result.manifest["image_id"].tolist() == ["coffee"]
+
+
+def test_byte_identical_images_are_both_staged_with_a_note(tmp_path):
+    images = tmp_path / "images"
+    images.mkdir()
+    for path in (SAMPLE / "images").iterdir():
+        (images / path.name).write_bytes(path.read_bytes())
+    (images / "zz_chelsea_again.png").write_bytes((images / "chelsea.png").read_bytes())
+    (images / "zz_coffee_again.png").write_bytes((images / "coffee.png").read_bytes())
+    (images / "zz_chelsea_thrice.png").write_bytes((images / "chelsea.png").read_bytes())
+    csv = tmp_path / "LOC_val_solution.csv"
+    csv.write_text(
+        (SAMPLE / "LOC_val_solution.csv").read_text().rstrip("\n")
+        + f"\nzz_chelsea_again,{CAT} 20 20 300 250 "
+        + "\nzz_coffee_again,n03063599 0 0 599 399 "
+        + f"\nzz_chelsea_thrice,{CAT} 0 0 450 299 \n"
+    )
+    result = stage_dataset(csv, images)
+    assert result.rejected.empty
+    staged = result.manifest.set_index("image_id")
+    assert len(staged) == 9  # nothing lost
+    notes = staged["notes"]
+    assert notes["zz_chelsea_again"] == "byte-identical to image chelsea (same SHA-256)"
+    assert notes["zz_chelsea_thrice"] == "byte-identical to image chelsea (same SHA-256)"
+    assert notes["zz_coffee_again"] == "byte-identical to image coffee (same SHA-256)"
+    assert staged.loc["zz_chelsea_again", "boxes"] == [[20, 20, 300, 250]]  # its own row
+    assert staged.loc["zz_chelsea_again", "sha256"] == staged.loc["chelsea", "sha256"]
+    originals = staged.loc[~staged.index.str.startswith("zz_"), "notes"]
+    assert not originals.str.contains("byte-identical").any()

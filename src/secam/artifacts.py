@@ -1,14 +1,15 @@
-"""Artifact schemas and atomic writers.
+"""Artifact schemas, atomic writers and verifying readers.
 
 Every table the workflow writes is declared here, column by column, with its meaning and unit.
 README.md documents the same columns and a test keeps the two in step. Writers go through a
-temporary file and a rename, so an artifact is either complete or absent.
+temporary file and a rename, so an artifact is either complete or absent; the cached artifacts
+(Parquet tables, NPZ archives) also record their checksum when written, and their readers check
+it (:mod:`secam.integrity`), so a damaged file is named instead of read.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import tempfile
 import zipfile
@@ -18,6 +19,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+# file_sha256 is re-exported: one hashing function for the whole package
+from secam.integrity import file_sha256 as file_sha256
+from secam.integrity import record_checksum, verify
 
 # name -> {column: description}
 TABLES: dict[str, dict[str, str]] = {
@@ -272,15 +277,6 @@ TABLES: dict[str, dict[str, str]] = {
 }
 
 
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file's bytes, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def check_columns(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     """Return ``frame`` with exactly the declared columns, in order; fail on a mismatch."""
     expected = list(TABLES[table])
@@ -317,6 +313,7 @@ def write_table(frame: pd.DataFrame, path: str | Path, table: str) -> None:
     os.close(handle)
     try:
         frame.to_parquet(tmp, index=False)
+        record_checksum(tmp, path)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -324,6 +321,9 @@ def write_table(frame: pd.DataFrame, path: str | Path, table: str) -> None:
 
 
 def read_table(path: str | Path, table: str) -> pd.DataFrame:
+    """A declared table, after checking the file against the checksum recorded when it was
+    written."""
+    verify(path)
     return check_columns(pd.read_parquet(path), table)
 
 
@@ -371,6 +371,7 @@ class ArrayWriter:
             if stream is not None:
                 stream.close()
             if exc_type is None:
+                record_checksum(self._tmp, self.path)
                 os.replace(self._tmp, self.path)
         finally:
             self._zip = None
@@ -398,7 +399,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     handle, tmp = _atomic_target(path)
     os.close(handle)
     # keep the suffix: writers such as matplotlib choose the format from it
-    named = Path(tmp).with_suffix(path.suffix)
+    named = Path(tmp + path.suffix)
     os.replace(tmp, named)
     try:
         yield named
@@ -409,7 +410,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 
 def read_arrays(path: str | Path, keys: Iterable[str] | None = None) -> dict[str, Any]:
-    """The arrays of an NPZ, or only those of ``keys`` that it holds (the others stay on disk)."""
+    """The arrays of an NPZ, or only those of ``keys`` that it holds (the others stay on disk);
+    like every reader here, it checks the file's recorded checksum first."""
+    verify(path)
     with np.load(path, allow_pickle=False) as data:
         wanted = data.files if keys is None else [k for k in keys if k in set(data.files)]
         return {key: data[key] for key in wanted}
@@ -418,11 +421,13 @@ def read_arrays(path: str | Path, keys: Iterable[str] | None = None) -> dict[str
 @contextlib.contextmanager
 def open_arrays(path: str | Path) -> Iterator[Mapping[str, np.ndarray]]:
     """An NPZ whose arrays are read from disk one at a time, when indexed."""
+    verify(path)
     with np.load(path, allow_pickle=False) as data:
         yield data
 
 
 def array_keys(path: str | Path) -> list[str]:
     """The keys of an NPZ, without reading its arrays."""
+    verify(path)
     with np.load(path, allow_pickle=False) as data:
         return list(data.files)

@@ -8,8 +8,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from secam.artifacts import write_text
 from secam.classes import imagenet_classes
+from secam.config import load_schema
 from secam.explainer import Explanation, explain_image, parse_class, parse_selection
 from secam.imaging import ImageReadError, load_rgb
 from secam.methods import ORDER
@@ -17,6 +20,21 @@ from secam.models import LoadedModel, load_model
 from secam.provenance import provenance
 from secam.report.overlay import draw_overlay
 from secam.segmentation import ALGORITHMS, DEFAULTS
+
+
+def _dataset_default(key: str) -> int:
+    """The workflow's default for ``dataset.<key>``, so that both refuse the same images."""
+    return load_schema()["properties"]["dataset"]["properties"][key]["default"]
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,6 +68,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     explain.add_argument("--lime-samples", type=int, default=1000)
     explain.add_argument("--seed", type=int, default=0)
+    explain.add_argument(
+        "--max-pixels",
+        type=_positive,
+        default=_dataset_default("max_pixels"),
+        help="skip images with more pixels, read from the header before any decode "
+        "(decompression-bomb guard; default %(default)s, as dataset.max_pixels)",
+    )
+    explain.add_argument(
+        "--min-side",
+        type=_positive,
+        default=_dataset_default("min_side"),
+        help="skip images with a shorter side in pixels (default %(default)s, as dataset.min_side)",
+    )
     explain.add_argument("--out", type=Path, required=True, help="output folder")
     return parser
 
@@ -113,7 +144,19 @@ def _record(
     }
 
 
+def _read(path: Path, max_pixels: int, min_side: int) -> np.ndarray:
+    """The image as staging would accept it: size checked from the header, then decoded."""
+    image = load_rgb(path, max_pixels)
+    height, width = image.shape[:2]
+    if min(height, width) < min_side:
+        raise ImageReadError(
+            f"image is {width}x{height} pixels, smaller than --min-side = {min_side}", path
+        )
+    return image
+
+
 def explain_command(args: argparse.Namespace) -> int:
+    """Explain each image; an unreadable one is skipped with one line on stderr, exit status 1."""
     selection = parse_selection(args.select)
     target = None if args.target is None else parse_class(args.target)
     weights = None if str(args.weights).lower() == "none" else args.weights
@@ -123,9 +166,11 @@ def explain_command(args: argparse.Namespace) -> int:
     failures = 0
     for path in args.images:
         try:
-            image = load_rgb(path)
+            image = _read(path, args.max_pixels, args.min_side)
         except ImageReadError as error:
-            print(f"skipped: {error}", file=sys.stderr)
+            # one line per image, whatever PIL's message holds; the others go on
+            reason = " ".join(error.reason.split())
+            print(f"secam: skipped {path}: {reason}", file=sys.stderr)
             failures += 1
             continue
         explanation = explain_image(

@@ -104,6 +104,32 @@ def _check_segmentation_comparison(config: dict[str, Any]) -> None:
         raise ConfigError("invalid configuration:\n" + "\n".join(problems))
 
 
+def check_run_inputs(config: dict[str, Any], weights: bool = True) -> None:
+    """What a run needs before it stages anything: the dataset's files exist and every model is
+    known, with its weights on this machine (``weights=False``: names only, for a dry run that
+    plans before the weights are placed). Raises :class:`ConfigError` listing each problem
+    with its key and path (relative paths are read from the working directory)."""
+    from secam.models.registry import check_available
+
+    problems = []
+    dataset = config["dataset"]
+    for key in ("annotations", "images", "synsets"):
+        value = dataset.get(key)
+        if value is not None and not Path(value).exists():
+            problems.append(
+                f"  - config key 'dataset.{key}': {value} does not exist "
+                f"(looked for {Path(value).absolute()})"
+            )
+    for index, name in enumerate(config["models"]):
+        chosen = config["model_options"].get(name, {}).get("weights", "DEFAULT")
+        try:
+            check_available(name, chosen if weights else None)
+        except (ValueError, RuntimeError) as error:
+            problems.append(f"  - config key 'models[{index}]': {error}")
+    if problems:
+        raise ConfigError("cannot start the run:\n" + "\n".join(problems))
+
+
 def load_config(path: str | Path) -> dict[str, Any]:
     """Read a YAML file and validate it."""
     with open(path) as handle:

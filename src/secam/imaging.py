@@ -18,7 +18,20 @@ ImageLike = str | Path | ImageSource
 
 
 class ImageReadError(ValueError):
-    """An image that cannot be used; the message is meant for a person."""
+    """An image that cannot be used; the message is meant for a person.
+
+    ``reason`` is the message without the file's name, for callers that print the name
+    themselves (``secam explain``); ``str(error)`` names both.
+    """
+
+    def __init__(self, reason: str, source: object = "") -> None:
+        self.reason = reason
+        self.source = str(source)
+        super().__init__(f"{reason}: {self.source}" if self.source else reason)
+
+    def __reduce__(self) -> tuple[type[ImageReadError], tuple[str, str]]:
+        # rebuilt from both parts (the default would pass the joined message as the reason)
+        return (type(self), (self.reason, self.source))
 
 
 @dataclass(frozen=True)
@@ -50,28 +63,59 @@ def _ends_cleanly(image_format: str, stream: BinaryIO) -> bool:
     return True
 
 
+@contextmanager
+def _pil_pixel_limit(limit: int | None) -> Iterator[None]:
+    """Set PIL's decompression-bomb limit (``Image.MAX_IMAGE_PIXELS``) inside the block only.
+
+    PIL's limit is a process-global variable: while the block runs, every thread of the process
+    sees it. The library reads images in one thread per process (pipeline jobs use processes),
+    and the previous value is restored on the way out, error or not.
+    """
+    previous = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = limit
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
+
+
+def _too_many_pixels(width: int, height: int, max_pixels: int) -> str:
+    return (
+        f"image has {width}x{height} = {width * height} pixels, more than max_pixels = "
+        f"{max_pixels} (decompression-bomb guard: dataset.max_pixels, or --max-pixels of "
+        "secam explain)"
+    )
+
+
 def read_header(image: ImageLike, max_pixels: int | None = None) -> ImageHeader:
-    """Size, format and mode from the header, and a check of the end marker; no pixel decode."""
+    """Size, format and mode from the header, and a check of the end marker; no pixel decode.
+
+    An image of more than ``max_pixels`` pixels (None: no limit) raises :class:`ImageReadError`
+    with its size.
+    """
     source = _source(image)
     if not source.exists():
-        raise ImageReadError(f"image file not found: {source}")
+        raise ImageReadError("image file not found", source)
     if source.byte_size() == 0:
-        raise ImageReadError(f"image file is empty (0 bytes): {source}")
+        raise ImageReadError("image file is empty (0 bytes)", source)
     try:
-        with source.open() as stream, Image.open(stream) as opened:
+        # PIL's own bomb check off while only the header is read: ours below compares the size
+        # with max_pixels and says so, where PIL's would fire at its default 89 Mpx (warning)
+        # or 179 Mpx (DecompressionBombError) whatever max_pixels is.
+        with _pil_pixel_limit(None), source.open() as stream, Image.open(stream) as opened:
             header = ImageHeader(opened.width, opened.height, opened.format or "", opened.mode)
             complete = _ends_cleanly(header.format, stream)
     except UnidentifiedImageError as error:
-        raise ImageReadError(f"not a readable image: {source} ({error})") from error
-    except (OSError, SyntaxError, ValueError) as error:
-        raise ImageReadError(f"cannot read image header: {source} ({error})") from error
-    if not complete:
-        raise ImageReadError(f"truncated {header.format} file (no end marker): {source}")
-    if max_pixels is not None and header.width * header.height > max_pixels:
+        # PIL's message only repeats the file's name
         raise ImageReadError(
-            f"image has {header.width}x{header.height} = {header.width * header.height} pixels, "
-            f"more than dataset.max_pixels = {max_pixels} (decompression-bomb guard)"
-        )
+            "not a readable image (PIL recognises no image format)", source
+        ) from error
+    except (OSError, SyntaxError, ValueError) as error:
+        raise ImageReadError(f"cannot read image header ({error})", source) from error
+    if max_pixels is not None and header.width * header.height > max_pixels:
+        raise ImageReadError(_too_many_pixels(header.width, header.height, max_pixels), source)
+    if not complete:
+        raise ImageReadError(f"truncated {header.format} file (no end marker)", source)
     return header
 
 
@@ -89,38 +133,49 @@ def _to_uint8_rgb(image: Image.Image) -> np.ndarray:
 
 
 @contextmanager
-def _decoded(source: ImageSource) -> Iterator[Image.Image]:
-    """The image with every pixel decoded; any decoding failure as :class:`ImageReadError`."""
+def _decoded(source: ImageSource, max_pixels: int | None) -> Iterator[Image.Image]:
+    """The image with every pixel decoded; any decoding failure as :class:`ImageReadError`.
+
+    PIL's limit is ``max_pixels`` meanwhile, its warning turned into an error: PIL itself
+    refuses to decode anything larger, even where the header was not checked first.
+    """
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _pil_pixel_limit(max_pixels):
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with source.open() as stream, Image.open(stream) as opened:
                 opened.load()
                 yield opened
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as error:
-        raise ImageReadError(f"cannot decode image: {source} ({error})") from error
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ImageReadError(
+            f"image of more than max_pixels = {max_pixels} pixels: PIL refused to decode it "
+            f"({error})",
+            source,
+        ) from error
+    except (OSError, SyntaxError, ValueError) as error:
+        raise ImageReadError(f"cannot decode image ({error})", source) from error
 
 
-def check_decodes(image: ImageLike) -> None:
+def check_decodes(image: ImageLike, max_pixels: int | None = None) -> None:
     """Decode every pixel once (no conversion, about 1.5 ms for an ILSVRC photograph), raising
     :class:`ImageReadError` where that fails.
 
     Meant for an image whose header :func:`read_header` has already accepted (size guard
-    included), so the header is not read again. A file corrupted in the middle keeps a valid
-    header and end marker: only decoding finds it, and staging does it so that such a file is
-    rejected there rather than failing a later job.
+    included), so the header is not read again; ``max_pixels`` still bounds what PIL decodes.
+    A file corrupted in the middle keeps a valid header and end marker: only decoding finds it,
+    and staging does it so that such a file is rejected there rather than failing a later job.
     """
-    with _decoded(_source(image)):
+    with _decoded(_source(image), max_pixels):
         pass
 
 
 def load_rgb(image: ImageLike, max_pixels: int | None = None) -> np.ndarray:
     """Decode an image to a (H, W, 3) uint8 RGB array.
 
-    Greyscale, palette, CMYK, alpha and 16-bit images are converted; a truncated or corrupt file
-    raises :class:`ImageReadError`.
+    Greyscale, palette, CMYK, alpha and 16-bit images are converted; a missing, truncated or
+    corrupt file, or one of more than ``max_pixels`` pixels (None: no limit, checked from the
+    header before any decode), raises :class:`ImageReadError`.
     """
     source = _source(image)
     read_header(source, max_pixels)
-    with _decoded(source) as opened:
+    with _decoded(source, max_pixels) as opened:
         return _to_uint8_rgb(opened)

@@ -12,7 +12,7 @@ Layouts are recognised by what the configured paths are:
 Headers are checked first (size, format, mode, end marker); an image that passes every other
 check is then decoded once, because a file corrupted in the middle keeps a valid header. A
 single bad item never stops the run: it becomes a ``rejected`` row with a reason and the others
-go on.
+go on. An image byte-identical to one staged before it is staged too, with a note naming that one.
 """
 
 from __future__ import annotations
@@ -108,12 +108,18 @@ def _sha256(source: ImageSource) -> str:
 
 
 def clean_boxes(boxes: Sequence[Box], width: int, height: int) -> tuple[list[Box], list[str]]:
-    """Clip boxes to the image, drop inverted, zero-area or outside ones; say what was done."""
+    """Clip boxes to the image, drop inverted or outside ones; say what was done.
+
+    Both corners are inclusive (see :mod:`secam.metrics`): ``xmin == xmax`` is a box one pixel
+    wide, kept; only ``xmax < xmin`` (or ``ymax < ymin``) is inverted.
+    """
     kept: list[Box] = []
     notes: list[str] = []
     for number, box in enumerate(boxes, start=1):
-        if box.xmax <= box.xmin or box.ymax <= box.ymin:
-            notes.append(f"box {number} {box.as_list()} is inverted or has zero area: dropped")
+        if box.xmax < box.xmin or box.ymax < box.ymin:
+            notes.append(
+                f"box {number} {box.as_list()} is inverted (xmax < xmin or ymax < ymin): dropped"
+            )
             continue
         clipped = Box(
             box.wnid,
@@ -122,7 +128,7 @@ def clean_boxes(boxes: Sequence[Box], width: int, height: int) -> tuple[list[Box
             min(box.xmax, width - 1),
             min(box.ymax, height - 1),
         )
-        if clipped.xmax <= clipped.xmin or clipped.ymax <= clipped.ymin:
+        if clipped.xmax < clipped.xmin or clipped.ymax < clipped.ymin:  # no pixel inside
             notes.append(f"box {number} {box.as_list()} lies outside the image: dropped")
             continue
         if clipped != box:
@@ -199,6 +205,7 @@ def stage_dataset(
             rejected.add(image_id, on_disk[image_id], "image without annotation")
 
     rows: list[dict[str, object]] = []
+    first_with_digest: dict[str, str] = {}  # SHA-256 -> the first staged image id with it
     for image_id in _sample(parsed.annotations, sampling, classes, rejected):
         if sampling.max_images is not None and len(rows) >= sampling.max_images:
             break
@@ -241,7 +248,7 @@ def stage_dataset(
             rejected.add(image_id, source, "no box left after validation: " + "; ".join(notes))
             continue
         try:
-            check_decodes(source)
+            check_decodes(source, max_pixels)
         except ImageReadError as error:
             rejected.add(image_id, source, str(error))
             continue
@@ -250,6 +257,12 @@ def stage_dataset(
             notes.append(f"file holds a {header.format} image despite its {source.suffix} name")
         if header.mode in MODE_NOTES:
             notes.append(MODE_NOTES[header.mode])
+        # the same file under two ids is kept twice (nothing is lost) but said, since it would
+        # count twice in every average
+        digest = _sha256(source)
+        first = first_with_digest.setdefault(digest, image_id)
+        if first != image_id:
+            notes.append(f"byte-identical to image {first} (same SHA-256)")
         rows.append(
             {
                 "image_id": image_id,
@@ -263,7 +276,7 @@ def stage_dataset(
                 "height": header.height,
                 "boxes": [b.as_list() for b in boxes],
                 "n_boxes": len(boxes),
-                "sha256": _sha256(source),
+                "sha256": digest,
                 "shard": shard_name(len(rows) // shard_size),
                 "notes": "; ".join(notes),
             }

@@ -1,9 +1,14 @@
+import atexit
 import math
+import sys
 
 import pandas as pd
 
-from secam.config import ConfigError, validate_config
+from secam.config import ConfigError, check_run_inputs, validate_config
+from secam.integrity import damaged_artifacts, set_aside, stale_temporaries
+from secam.locking import ResultsLock, ResultsLockedError
 from secam.methods import METHODS as METHOD_SPECS
+from secam.pipeline.report import COLLECTED as COLLECTED_TABLES
 from secam.segmentation import ALGORITHMS as SEGMENTATION_ALGORITHMS
 
 
@@ -15,6 +20,52 @@ config.clear()
 config.update(_validated)
 
 RESULTS = config["results"]
+
+
+def note(message):
+    print(f"secam: {message}", file=sys.stderr)
+
+
+def prepare_results_folder():
+    """Before Snakemake plans any job, in its main process only (not in the jobs a cluster
+    executor starts): check the dataset files and models, lock the results folder, remove
+    what killed writers left, and move damaged cached artifacts aside so that the jobs that
+    write them run again. A dry run changes nothing: it only reports."""
+    if not workflow.is_main_process:
+        return
+    dry_run = workflow.output_settings.dryrun
+    try:
+        check_run_inputs(config, weights=not dry_run)
+    except ConfigError as error:
+        raise WorkflowError(str(error)) from None
+    lock = ResultsLock(RESULTS)
+    if dry_run:
+        holder = lock.holder()
+        if holder is not None and not holder.is_gone():
+            note(f"{RESULTS} is in use by another run ({holder.describe()})")
+            return
+        for damage in damaged_artifacts(RESULTS):
+            note(f"{damage.path} is damaged ({damage.problem}); a run rebuilds it")
+        return
+    try:
+        notes = lock.acquire()
+    except ResultsLockedError as error:
+        raise WorkflowError(str(error)) from None
+    atexit.register(lock.release)
+    for message in notes:
+        note(message)
+    for path in stale_temporaries(RESULTS):
+        path.unlink(missing_ok=True)
+        note(f"removed {path}, left by a writer that was killed")
+    for damage in damaged_artifacts(RESULTS):
+        moved = set_aside(damage.path)
+        note(
+            f"damaged artifact {damage.path}: {damage.problem}; moved to {moved.name}, "
+            "the job that writes it runs again"
+        )
+
+
+prepare_results_folder()
 MODELS = config["models"]
 METHODS = config["methods"]
 COMPARED_ALGORITHMS = config["segmentation"]["compare"]
@@ -184,3 +235,61 @@ def summary_outputs():
             else []
         ),
     ]
+
+
+def cached_artifacts(_):
+    """Every Parquet table and NPZ archive this configuration writes. Rule all asks for each:
+    Snakemake does not rerun a job for a missing file whose dependents are up to date, so a
+    cached file deleted, or damaged and set aside, would otherwise stay missing."""
+    shard = {"shard": shards()}
+    compared = {"algorithm": COMPARED_ALGORITHMS, "model": MODELS, "method": COMPARED_METHODS}
+    return [
+        *(
+            f"{RESULTS}/{name}.parquet"
+            for name in ("manifest", "rejected", *COLLECTED_TABLES)
+        ),
+        *expand(f"{RESULTS}/segments/{{shard}}.{{suffix}}", suffix=("npz", "parquet"), **shard),
+        *expand(
+            f"{RESULTS}/activations/{{model}}/{{shard}}.{{suffix}}",
+            model=MODELS,
+            suffix=("npz", "parquet", "map_timings.parquet"),
+            **shard,
+        ),
+        *expand(
+            f"{RESULTS}/{{kind}}/{{model}}/{{method}}/{{shard}}.parquet",
+            kind=("explanations", "timings", "metrics", "faithfulness"),
+            model=MODELS,
+            method=METHODS,
+            **shard,
+        ),
+        *expand(
+            f"{RESULTS}/explanations/{{model}}/{{method}}/{{shard}}.npz",
+            model=MODELS,
+            method=METHODS,
+            **shard,
+        ),
+        *expand(
+            f"{RESULTS}/{{kind}}/{{model}}/{{shard}}.parquet",
+            kind=("baselines", "matched"),
+            model=MODELS,
+            **shard,
+        ),
+        *expand(
+            f"{RESULTS}/segcompare/{{algorithm}}/segments/{{shard}}.{{suffix}}",
+            algorithm=COMPARED_ALGORITHMS,
+            suffix=("npz", "parquet"),
+            **shard,
+        ),
+        *expand(
+            f"{RESULTS}/segcompare/{{algorithm}}/{{kind}}/{{model}}/{{method}}/{{shard}}.parquet",
+            kind=("explanations", "timings", "metrics"),
+            **compared,
+            **shard,
+        ),
+        *expand(
+            f"{RESULTS}/segcompare/{{algorithm}}/explanations/{{model}}/{{method}}/{{shard}}.npz",
+            **compared,
+            **shard,
+        ),
+    ]
+

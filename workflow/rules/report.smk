@@ -1,5 +1,7 @@
 rule collect:
     input:
+        manifest=f"{RESULTS}/manifest.parquet",
+        predictions=all_predictions,
         metrics=all_metrics,
         timings=all_timings,
         faithfulness=all_faithfulness,
@@ -11,6 +13,11 @@ rule collect:
         faithfulness=f"{RESULTS}/faithfulness.parquet",
         baselines=f"{RESULTS}/baselines.parquet",
         matched=f"{RESULTS}/matched.parquet",
+    params:
+        # what the completeness check needs to know which explanations the run must hold
+        models=MODELS,
+        methods=METHODS,
+        lime_sample={key: config["lime"][key] for key in ("max_images", "seed")},
     conda:
         "../../environment.yml"
     log:

@@ -6,5 +6,10 @@ with logged(snakemake):
         {
             name: (getattr(snakemake.input, name), getattr(snakemake.output, name))
             for name in ("metrics", "timings", "faithfulness", "baselines", "matched")
-        }
+        },
+        snakemake.input.manifest,
+        snakemake.input.predictions,
+        snakemake.params.models,
+        snakemake.params.methods,
+        snakemake.params.lime_sample,
     )

@@ -1,5 +1,6 @@
 """Models: loading with their own preprocessing, and locating the layer to explain."""
 
+from secam.models.checkpoints import UntrustedWeightsError
 from secam.models.preprocessing import Preprocessing
 from secam.models.registry import (
     LoadedModel,
@@ -11,6 +12,7 @@ from secam.models.registry import (
 __all__ = [
     "LoadedModel",
     "Preprocessing",
+    "UntrustedWeightsError",
     "WeightsUnavailableError",
     "available_models",
     "load_model",

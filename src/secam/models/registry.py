@@ -10,16 +10,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from secam.models import efficientnet_lite
+from secam.models import checkpoints, efficientnet_lite
+from secam.models.checkpoints import WeightsUnavailableError
 from secam.models.inspection import HeadInfo, inspect_head
 from secam.models.preprocessing import Preprocessing
 
 EMBEDDED = "efficientnet_lite0"
 INPUT_SIZES = {"inception_v3": (299, 299)}
-
-
-class WeightsUnavailableError(RuntimeError):
-    """Pretrained weights are not on this machine and cannot be downloaded."""
 
 
 @dataclass
@@ -81,10 +78,10 @@ def _torchvision_weights(name: str, weights: str | None) -> Any:
         raise ValueError(f"model {name!r}: unknown weights {weights!r}; one of {names}") from None
 
 
-def _check_cached(name: str, weights: Any) -> None:
-    file = Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
+def _check_cached(name: str, weights: Any) -> Path:
+    file = checkpoints.cached_checkpoint(weights)
     if file.is_file():
-        return
+        return file
     raise WeightsUnavailableError(
         f"weights {weights} for model {name!r} are not cached at {file}, and this machine may "
         "have no network. On a machine with network run\n"
@@ -93,17 +90,35 @@ def _check_cached(name: str, weights: Any) -> None:
         "then copy the file from ~/.cache/torch/hub/checkpoints/ into "
         "$TORCH_HOME/hub/checkpoints/ here (TORCH_HOME defaults to ~/.cache/torch), or set "
         "TORCH_HOME to a folder holding hub/checkpoints/"
-        + Path(weights.url).name
+        + file.name
         + f". Current TORCH_HOME: {os.environ.get('TORCH_HOME', '(unset)')}"
     )
 
 
-def _load_torchvision(name: str, weights_name: str | None) -> tuple[nn.Module, Preprocessing, str]:
+def check_available(name: str, weights: str | None = "DEFAULT") -> None:
+    """Raise what :func:`load_model` would raise for an unknown model or weights name, or for
+    weights missing from the cache, without loading anything (a run checks its models before
+    staging)."""
+    if name == EMBEDDED:
+        return
+    _known_torchvision(name)
+    resolved = _torchvision_weights(name, weights)
+    if resolved is not None:
+        _check_cached(name, resolved)
+
+
+def _known_torchvision(name: str) -> None:
     import torchvision
 
     if name not in torchvision.models.list_models(module=torchvision.models):
         known = ", ".join(available_models())
         raise ValueError(f"unknown model {name!r}; known models: {known}")
+
+
+def _load_torchvision(name: str, weights_name: str | None) -> tuple[nn.Module, Preprocessing, str]:
+    import torchvision
+
+    _known_torchvision(name)
     weights = _torchvision_weights(name, weights_name)
     size = INPUT_SIZES.get(name, (224, 224))
     if weights is None:
@@ -112,8 +127,11 @@ def _load_torchvision(name: str, weights_name: str | None) -> tuple[nn.Module, P
         )
         module = torchvision.models.get_model(name, weights=None, **kwargs)
         return module, Preprocessing.imagenet(size), "random"
-    _check_cached(name, weights)
-    module = torchvision.models.get_model(name, weights=weights)
+    file = _check_cached(name, weights)
+    # verified by hash prefix and loaded with weights_only before torchvision sees it
+    state = checkpoints.load_checkpoint(file, weights.url)
+    with checkpoints.serving_state_dict(weights, state):
+        module = torchvision.models.get_model(name, weights=weights)
     transforms = weights.transforms()
     crop = transforms.crop_size[0]
     preprocessing = Preprocessing.from_unit_range((crop, crop), transforms.mean, transforms.std)

@@ -17,6 +17,7 @@ from secam.artifacts import (
     write_table,
     write_text,
 )
+from secam.pipeline.completeness import check_complete, expected_explanations
 from secam.provenance import provenance
 from secam.report import segmentation as segmentation_report
 from secam.report.claims import claims_table
@@ -44,15 +45,21 @@ from secam.report.tables import (
 
 
 def concat_tables(paths: Sequence[str | Path], table: str) -> pd.DataFrame:
-    frames = [read_table(p, table) for p in paths]
+    return _concat_with_sources(paths, table)[0]
+
+
+def _concat_with_sources(paths: Sequence[str | Path], table: str) -> tuple[pd.DataFrame, pd.Series]:
+    """The shards merged and sorted, and the file each row came from."""
+    frames = [read_table(p, table).assign(_source=str(p)) for p in paths]
     frames = [f for f in frames if not f.empty]
     if not frames:
-        return empty_table(table)
+        return empty_table(table), pd.Series([], dtype=object)
     merged = pd.concat(frames, ignore_index=True)
     keys = [
         c for c in ("model", "method", "image_id", "selection", "comparator") if c in merged.columns
     ]
-    return check_columns(merged.sort_values(keys, kind="stable").reset_index(drop=True), table)
+    merged = merged.sort_values(keys, kind="stable").reset_index(drop=True)
+    return check_columns(merged.drop(columns="_source"), table), merged["_source"]
 
 
 # what each collected artifact is, by its name in the collect rule
@@ -65,12 +72,32 @@ COLLECTED = {
 }
 
 
-def run_collect(files: dict[str, tuple[Sequence[str], str]]) -> None:
+def run_collect(
+    files: dict[str, tuple[Sequence[str], str]],
+    manifest_path: str | Path,
+    prediction_paths: Sequence[str | Path],
+    models: Sequence[str],
+    methods: Sequence[str],
+    lime: dict[str, Any],
+) -> None:
     """Merge the per-shard tables: ``files`` maps a name of :data:`COLLECTED` to (shard files,
-    merged output)."""
-    for name, (paths, out) in files.items():
-        table = COLLECTED[name]
-        write_table(concat_tables(paths, table), out, table)
+    merged output). Nothing is written unless every table holds exactly the explanations the
+    manifest calls for (:mod:`secam.pipeline.completeness`); ``lime`` gives LIME's subset
+    (``max_images``, ``seed``)."""
+    merged, sources = {}, {}
+    for name, (paths, _) in files.items():
+        merged[name], sources[name] = _concat_with_sources(paths, COLLECTED[name])
+    expected = expected_explanations(
+        read_table(manifest_path, "manifest"),
+        concat_tables(prediction_paths, "predictions"),
+        models,
+        methods,
+        lime.get("max_images"),
+        lime["seed"],
+    )
+    check_complete(merged, sources, expected)
+    for name, (_, out) in files.items():
+        write_table(merged[name], out, COLLECTED[name])
 
 
 def run_summary(

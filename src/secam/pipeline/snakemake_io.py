@@ -8,27 +8,45 @@ import traceback
 from collections.abc import Iterator
 from typing import Any
 
+from secam.integrity import DamagedArtifactError, set_aside
 from secam.pipeline.explain import ExplanationOutputs, ShardInputs
 
 
 @contextlib.contextmanager
 def logged(snakemake: Any) -> Iterator[None]:
-    """Send stdout and stderr of the stage to ``snakemake.log[0]``; log a failure, then raise."""
-    if not snakemake.log:
-        yield
-        return
-    with (
-        open(snakemake.log[0], "w") as log,
-        contextlib.redirect_stdout(log),
-        contextlib.redirect_stderr(log),
-    ):
-        try:
+    """Send stdout and stderr of the stage to ``snakemake.log[0]``; log a failure, then raise.
+
+    A damaged input (:class:`DamagedArtifactError`) is moved aside before the job fails, so
+    that the next run sees it missing and reruns the job that writes it; its message goes to
+    the terminal as well as to the log.
+    """
+    with _setting_aside_damaged_inputs():
+        if not snakemake.log:
             yield
-        except BaseException:
-            traceback.print_exc(file=log)
-            log.flush()
-            print(f"error: see {snakemake.log[0]}", file=sys.__stderr__)
-            raise
+            return
+        with (
+            open(snakemake.log[0], "w") as log,
+            contextlib.redirect_stdout(log),
+            contextlib.redirect_stderr(log),
+        ):
+            try:
+                yield
+            except BaseException:
+                traceback.print_exc(file=log)
+                log.flush()
+                print(f"error: see {snakemake.log[0]}", file=sys.__stderr__)
+                raise
+
+
+@contextlib.contextmanager
+def _setting_aside_damaged_inputs() -> Iterator[None]:
+    try:
+        yield
+    except DamagedArtifactError as error:
+        moved = set_aside(error.path) if error.path.exists() else None
+        where = f"; moved to {moved}" if moved else ""
+        print(f"error: {error}{where}", file=sys.__stderr__)
+        raise
 
 
 def shard_inputs(snakemake: Any) -> ShardInputs:
