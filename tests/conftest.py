@@ -65,3 +65,14 @@ def chelsea() -> np.ndarray:
 @pytest.fixture(scope="session")
 def coffee() -> np.ndarray:
     return load_rgb(sample_image_path("coffee"))
+
+
+@pytest.fixture(scope="session")
+def scale_run(tmp_path_factory) -> Path:
+    """The results folder of one uninterrupted run of .test/config/scale.yaml: the reference
+    that cluster-mode, killed-and-resumed and repaired runs must reproduce."""
+    from .workflow_runs import run, scale_workdir
+
+    workdir = scale_workdir(tmp_path_factory.mktemp("scale"))
+    run(workdir, "--cores", "2")
+    return workdir / "results"
