@@ -3,12 +3,12 @@
 import pandas as pd
 import pytest
 
+from secam.pipeline.common import lime_subset
 from secam.pipeline.completeness import (
     IncompleteResultsError,
     check_complete,
     expected_explanations,
 )
-from secam.pipeline.explain import lime_subset
 
 IDS = [f"ILSVRC2012_val_{i:08d}" for i in range(1, 21)]
 MANIFEST = pd.DataFrame({"image_id": IDS, "shard": [f"shard{i // 10:05d}" for i in range(20)]})

@@ -69,3 +69,19 @@ def test_snakemake_lint_is_clean():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Congratulations" in result.stdout + result.stderr
+
+
+def test_reliability_section_names_real_tests():
+    """Every promise of README "Reliability" names the test that checks it, and that test
+    exists."""
+    section = README.split("## Reliability")[1].split("\n## ")[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) > 8
+    for row in rows[1:]:
+        named = re.findall(r"`(tests/[a-z_]+\.py)(?:::([a-z0-9_]+))?`", row.split(" | ")[-1])
+        assert named, f"no test named for: {row[:80]}"
+        for path, test in named:
+            source = (REPO / path).read_text()
+            assert not test or f"def {test}(" in source, f"{path}::{test}"
+    for reference in re.findall(r"`(tests/[a-z_]+\.py)::([a-z0-9_]+)`", README):
+        assert f"def {reference[1]}(" in (REPO / reference[0]).read_text(), reference

@@ -48,7 +48,7 @@ def test_lime_uses_the_given_superpixels(embedded_model, small_coffee):
 
 
 def test_lime_subset_is_seeded_and_the_limit_takes_its_first_images():
-    from secam.pipeline.explain import lime_subset
+    from secam.pipeline.common import lime_subset
 
     ids = [f"img{i:03d}" for i in range(100)]
     subset = lime_subset(ids, 40, seed=0)

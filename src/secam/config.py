@@ -18,6 +18,8 @@ import jsonschema
 import yaml
 
 SCHEMA_RESOURCE = "config.schema.yaml"
+# The model that ships with the package (secam.models.registry): checking it needs no torch.
+EMBEDDED_MODEL = "efficientnet_lite0"
 
 
 class ConfigError(ValueError):
@@ -109,8 +111,6 @@ def check_run_inputs(config: dict[str, Any], weights: bool = True) -> None:
     known, with its weights on this machine (``weights=False``: names only, for a dry run that
     plans before the weights are placed). Raises :class:`ConfigError` listing each problem
     with its key and path (relative paths are read from the working directory)."""
-    from secam.models.registry import check_available
-
     problems = []
     dataset = config["dataset"]
     for key in ("annotations", "images", "synsets"):
@@ -121,6 +121,10 @@ def check_run_inputs(config: dict[str, Any], weights: bool = True) -> None:
                 f"(looked for {Path(value).absolute()})"
             )
     for index, name in enumerate(config["models"]):
+        if name == EMBEDDED_MODEL:
+            continue  # importing torch to check it would cost every run's start 2 s
+        from secam.models.registry import check_available
+
         chosen = config["model_options"].get(name, {}).get("weights", "DEFAULT")
         try:
             check_available(name, chosen if weights else None)

@@ -8,7 +8,6 @@ from secam.config import ConfigError, check_run_inputs, validate_config
 from secam.integrity import damaged_artifacts, set_aside, stale_temporaries
 from secam.locking import ResultsLock, ResultsLockedError
 from secam.methods import METHODS as METHOD_SPECS
-from secam.pipeline.report import COLLECTED as COLLECTED_TABLES
 from secam.segmentation import ALGORITHMS as SEGMENTATION_ALGORITHMS
 
 
@@ -244,10 +243,8 @@ def cached_artifacts(_):
     shard = {"shard": shards()}
     compared = {"algorithm": COMPARED_ALGORITHMS, "model": MODELS, "method": COMPARED_METHODS}
     return [
-        *(
-            f"{RESULTS}/{name}.parquet"
-            for name in ("manifest", "rejected", *COLLECTED_TABLES)
-        ),
+        *checkpoints.stage.rule.output,
+        *rules.collect.output,
         *expand(f"{RESULTS}/segments/{{shard}}.{{suffix}}", suffix=("npz", "parquet"), **shard),
         *expand(
             f"{RESULTS}/activations/{{model}}/{{shard}}.{{suffix}}",

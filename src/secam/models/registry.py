@@ -10,12 +10,13 @@ from typing import Any
 import torch
 from torch import nn
 
+from secam.config import EMBEDDED_MODEL
 from secam.models import checkpoints, efficientnet_lite
 from secam.models.checkpoints import WeightsUnavailableError
 from secam.models.inspection import HeadInfo, inspect_head
 from secam.models.preprocessing import Preprocessing
 
-EMBEDDED = "efficientnet_lite0"
+EMBEDDED = EMBEDDED_MODEL  # one name, kept where the config check reads it without torch
 INPUT_SIZES = {"inception_v3": (299, 299)}
 
 

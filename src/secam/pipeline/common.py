@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from secam.artifacts import read_table
@@ -43,3 +45,22 @@ def batch_size_for(setting: int | dict[str, int], device_type: str) -> int:
     if isinstance(setting, dict):
         return int(setting.get(device_type, setting["cpu"]))
     return int(setting)
+
+
+def lime_subset(
+    image_ids: Sequence[str], max_images: int | None, seed: int, limit: int | None = None
+) -> set[str]:
+    """The images LIME explains: all, or ``max_images`` drawn with ``seed`` from the whole
+    manifest, so the subset does not depend on how the images are sharded.
+
+    ``limit`` keeps only the first images (by id) of that subset: the segmentation comparison's
+    LIME runs on a part of the main run's LIME images, so every image it explains can be
+    compared with the main run.
+    """
+    ordered = sorted(image_ids)
+    if max_images is None or max_images >= len(ordered):
+        chosen = ordered
+    else:
+        drawn = np.random.default_rng(seed).choice(len(ordered), size=max_images, replace=False)
+        chosen = sorted(ordered[i] for i in drawn)
+    return set(chosen if limit is None else chosen[:limit])

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from secam.methods import method_spec
-from secam.pipeline.explain import lime_subset
+from secam.pipeline.common import lime_subset
 
 # table name in collect -> the columns that identify one explanation (or one image) in it
 IDENTIFIED_BY = {

@@ -24,7 +24,7 @@ from secam.imaging import load_rgb
 from secam.lime_explainer import lime_scorer
 from secam.methods import method_spec
 from secam.metrics import energy_inside
-from secam.pipeline.common import batch_size_for, load_configured_model, shard_rows
+from secam.pipeline.common import batch_size_for, lime_subset, load_configured_model, shard_rows
 from secam.regions import region_means, upsample
 from secam.selection import (
     Selection,
@@ -259,25 +259,6 @@ def run_explain_maps(
                     int(pass_times["batch_size"]),
                     int(pass_times["threads"]),
                 )
-
-
-def lime_subset(
-    image_ids: Sequence[str], max_images: int | None, seed: int, limit: int | None = None
-) -> set[str]:
-    """The images LIME explains: all, or ``max_images`` drawn with ``seed`` from the whole
-    manifest, so the subset does not depend on how the images are sharded.
-
-    ``limit`` keeps only the first images (by id) of that subset: the segmentation comparison's
-    LIME runs on a part of the main run's LIME images, so every image it explains can be
-    compared with the main run.
-    """
-    ordered = sorted(image_ids)
-    if max_images is None or max_images >= len(ordered):
-        chosen = ordered
-    else:
-        drawn = np.random.default_rng(seed).choice(len(ordered), size=max_images, replace=False)
-        chosen = sorted(ordered[i] for i in drawn)
-    return set(chosen if limit is None else chosen[:limit])
 
 
 def run_explain_lime(
