@@ -27,21 +27,17 @@ pytestmark = pytest.mark.slow
 CAT = "n02123045"  # tabby cat, chelsea's class in data/sample/LOC_val_solution.csv
 
 
-def _start(workdir: Path, *args: str, snakefile: Path = REPO / "Snakefile") -> subprocess.Popen:
+def _start(
+    workdir: Path, *args: str, snakefile: Path = REPO / "Snakefile", output=subprocess.DEVNULL
+) -> subprocess.Popen:
     """A workflow run in the background, in a process group of its own (a kill reaches every
     job it started)."""
+    snakemake = [sys.executable, "-m", "snakemake", "--snakefile", str(snakefile)]
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "--snakefile",
-            str(snakefile),
-            *command(workdir, *args),
-        ],
+        [*snakemake, *command(workdir, *args)],
         cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
 
@@ -121,27 +117,41 @@ def test_a_decompression_bomb_and_odd_boxes_among_good_images(tmp_path):
     assert (metrics["box_iou"] > 0).any()
 
 
-@pytest.mark.parametrize("script", ["stage.py", "activate.py"])
-def test_a_run_killed_during_a_job_resumes_with_the_plain_command(script, scale_run, tmp_path):
-    """kill -9 of the whole run while a job runs, then README's `snakemake --cores 2` as it is:
-    the workflow profile is found, the dead run's lock replaced, a killed writer's temporary
-    file removed, and the results equal an uninterrupted run's."""
+def _kill_during(workdir: Path, script: str, log: Path) -> int:
+    """Start the plain command, kill -9 its whole process group while a job runs ``script``;
+    return the killed run's pid."""
+    with open(log, "w") as output:
+        process = _start(workdir, "--cores", "2", output=output)
+        try:
+            _wait_for(lambda: _running_script(process, script), process, f"job running {script}")
+        finally:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    return process.pid
+
+
+def test_a_run_killed_during_stage_then_during_activate_resumes_with_the_plain_command(
+    scale_run, tmp_path
+):
+    """kill -9 of the whole run while its stage job runs, again while its activate job runs,
+    then README's `snakemake --cores 2` as it is: the workflow profile is found, each dead
+    run's lock is replaced, a killed writer's temporary file removed, and the results equal an
+    uninterrupted run's."""
     workdir = scale_workdir(tmp_path / "killed")
-    process = _start(workdir, "--cores", "2")
-    try:
-        _wait_for(lambda: _running_script(process, script), process, f"job running {script}")
-    finally:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
     results = workdir / "results"
-    assert not (results / "metrics.parquet").exists()
+    first = _kill_during(workdir, "stage.py", tmp_path / "first.log")
     assert (results / ".secam.lock").is_file()  # left by the killed run
+    assert not (results / "segments").exists()
+    second = _kill_during(workdir, "activate.py", tmp_path / "second.log")
+    second_output = (tmp_path / "second.log").read_text()
+    assert "Using workflow specific profile profiles/default" in second_output
+    assert f"removed the stale lock of a run that no longer exists (pid {first}" in second_output
+    assert not (results / "metrics.parquet").exists()
     planted = results / ".metrics.parquet.x7k2q9.tmp"  # what a writer killed mid-file leaves
     planted.write_bytes(b"PAR1 partial")
 
     resumed = _output(run(workdir, "--cores", "2"))
-    assert "Using workflow specific profile profiles/default" in resumed
-    assert f"removed the stale lock of a run that no longer exists (pid {process.pid}" in resumed
+    assert f"removed the stale lock of a run that no longer exists (pid {second}" in resumed
     assert f"removed {planted.relative_to(workdir)}, left by a writer that was killed" in resumed
     assert not list(results.rglob(".*.tmp")) and not (results / ".secam.lock").exists()
     assert_same_results(scale_run, results)
