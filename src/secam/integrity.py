@@ -13,6 +13,7 @@ sees it missing and reruns the job that writes it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -136,10 +137,12 @@ def damaged_artifacts(root: str | Path) -> list[Damage]:
 
 def set_aside(path: str | Path) -> Path:
     """Move a damaged artifact to ``<name>.damaged`` beside it (replacing an older one), so
-    that the job that writes it runs again; return the new path."""
+    that the job that writes it runs again; return the new path. Two jobs that find the same
+    damaged input may both call it: the second finds it moved already."""
     path = Path(path)
     target = path.with_name(path.name + DAMAGED_SUFFIX)
-    os.replace(path, target)
+    with contextlib.suppress(FileNotFoundError):
+        os.replace(path, target)
     sidecar(path).unlink(missing_ok=True)
     _verified.pop(path.resolve(), None)
     return target

@@ -65,6 +65,7 @@ def prepare_results_folder():
 
 
 prepare_results_folder()
+
 MODELS = config["models"]
 METHODS = config["methods"]
 COMPARED_ALGORITHMS = config["segmentation"]["compare"]

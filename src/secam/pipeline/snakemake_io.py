@@ -8,7 +8,7 @@ import traceback
 from collections.abc import Iterator
 from typing import Any
 
-from secam.integrity import DamagedArtifactError, set_aside
+from secam.integrity import DAMAGED_SUFFIX, DamagedArtifactError, set_aside
 from secam.pipeline.explain import ExplanationOutputs, ShardInputs
 
 
@@ -43,9 +43,13 @@ def _setting_aside_damaged_inputs() -> Iterator[None]:
     try:
         yield
     except DamagedArtifactError as error:
-        moved = set_aside(error.path) if error.path.exists() else None
-        where = f"; moved to {moved}" if moved else ""
-        print(f"error: {error}{where}", file=sys.__stderr__)
+        set_aside(error.path)
+        print(
+            f"error: damaged artifact {error.path}: {error.problem}; moved to "
+            f"{error.path.name}{DAMAGED_SUFFIX}: run snakemake again and the job that writes it "
+            "runs again",
+            file=sys.__stderr__,
+        )
         raise
 
 
