@@ -125,13 +125,12 @@ def damaged_artifacts(root: str | Path) -> list[Damage]:
     if not root.is_dir():
         return []
     found = []
-    for suffix in CACHED_SUFFIXES:
-        for path in root.rglob(f"*{suffix}"):
-            if path.name.startswith(".") or not path.is_file():
-                continue
-            problem = _size_problem(path, _recorded(path))
-            if problem is not None:
-                found.append(Damage(path, problem))
+    for path in root.rglob("*"):  # one walk of the folder for both suffixes
+        if path.suffix not in CACHED_SUFFIXES or path.name.startswith(".") or not path.is_file():
+            continue
+        problem = _size_problem(path, _recorded(path))
+        if problem is not None:
+            found.append(Damage(path, problem))
     return sorted(found, key=lambda damage: damage.path)
 
 

@@ -238,56 +238,28 @@ def summary_outputs():
 
 
 def cached_artifacts(_):
-    """Every Parquet table and NPZ archive this configuration writes. Rule all asks for each:
-    Snakemake does not rerun a job for a missing file whose dependents are up to date, so a
-    cached file deleted, or damaged and set aside, would otherwise stay missing."""
+    """Every Parquet table and NPZ archive this configuration writes, from the outputs the
+    rules declare. Rule all asks for each: Snakemake does not rerun a job for a missing file
+    whose dependents are up to date, so a cached file deleted, or damaged and set aside, would
+    otherwise stay missing."""
     shard = {"shard": shards()}
     compared = {"algorithm": COMPARED_ALGORITHMS, "model": MODELS, "method": COMPARED_METHODS}
     return [
         *checkpoints.stage.rule.output,
         *rules.collect.output,
-        *expand(f"{RESULTS}/segments/{{shard}}.{{suffix}}", suffix=("npz", "parquet"), **shard),
+        *expand(rules.segment.output, **shard),
+        *expand(rules.activate.output, model=MODELS, **shard),
         *expand(
-            f"{RESULTS}/activations/{{model}}/{{shard}}.{{suffix}}",
-            model=MODELS,
-            suffix=("npz", "parquet", "map_timings.parquet"),
-            **shard,
-        ),
-        *expand(
-            f"{RESULTS}/{{kind}}/{{model}}/{{method}}/{{shard}}.parquet",
-            kind=("explanations", "timings", "metrics", "faithfulness"),
+            [*rules.explain_maps.output, *rules.evaluate.output, *rules.faithfulness.output],
             model=MODELS,
             method=METHODS,
             **shard,
         ),
+        *expand(rules.baselines.output, model=MODELS, **shard),
+        *expand(rules.segment_compared.output, algorithm=COMPARED_ALGORITHMS, **shard),
         *expand(
-            f"{RESULTS}/explanations/{{model}}/{{method}}/{{shard}}.npz",
-            model=MODELS,
-            method=METHODS,
-            **shard,
-        ),
-        *expand(
-            f"{RESULTS}/{{kind}}/{{model}}/{{shard}}.parquet",
-            kind=("baselines", "matched"),
-            model=MODELS,
-            **shard,
-        ),
-        *expand(
-            f"{RESULTS}/segcompare/{{algorithm}}/segments/{{shard}}.{{suffix}}",
-            algorithm=COMPARED_ALGORITHMS,
-            suffix=("npz", "parquet"),
-            **shard,
-        ),
-        *expand(
-            f"{RESULTS}/segcompare/{{algorithm}}/{{kind}}/{{model}}/{{method}}/{{shard}}.parquet",
-            kind=("explanations", "timings", "metrics"),
-            **compared,
-            **shard,
-        ),
-        *expand(
-            f"{RESULTS}/segcompare/{{algorithm}}/explanations/{{model}}/{{method}}/{{shard}}.npz",
+            [*rules.explain_maps_compared.output, *rules.evaluate_compared.output],
             **compared,
             **shard,
         ),
     ]
-

@@ -16,7 +16,6 @@ from secam.models.checkpoints import WeightsUnavailableError
 from secam.models.inspection import HeadInfo, inspect_head
 from secam.models.preprocessing import Preprocessing
 
-EMBEDDED = EMBEDDED_MODEL  # one name, kept where the config check reads it without torch
 INPUT_SIZES = {"inception_v3": (299, 299)}
 
 
@@ -55,7 +54,7 @@ class LoadedModel:
 def available_models() -> list[str]:
     import torchvision
 
-    return [EMBEDDED, *sorted(torchvision.models.list_models(module=torchvision.models))]
+    return [EMBEDDED_MODEL, *sorted(torchvision.models.list_models(module=torchvision.models))]
 
 
 def resolve_device(device: str = "auto") -> torch.device:
@@ -100,7 +99,7 @@ def check_available(name: str, weights: str | None = "DEFAULT") -> None:
     """Raise what :func:`load_model` would raise for an unknown model or weights name, or for
     weights missing from the cache, without loading anything (a run checks its models before
     staging)."""
-    if name == EMBEDDED:
+    if name == EMBEDDED_MODEL:
         return
     _known_torchvision(name)
     resolved = _torchvision_weights(name, weights)
@@ -153,7 +152,7 @@ def load_model(
     than None.
     """
     device = resolve_device(device) if isinstance(device, str) else device
-    if name == EMBEDDED:
+    if name == EMBEDDED_MODEL:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             module = efficientnet_lite.build(pretrained=weights is not None)
