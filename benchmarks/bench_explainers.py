@@ -9,7 +9,7 @@ shared ILSVRC sample, per image and after a warm-up, with device synchronisation
   segmentation  SLIC (50 segments, compactness 10)
   secam         forward + map + full-resolution upsampling + region mean + top-3
   lime          the reference `lime` package, num_samples, seeded
-  lime-batched  the same explanation built on the device (secam.lime_batched)
+  lime-batched  the same explanation built on the device (secam.lime.batched)
   inference     num_samples forward passes at the best batch size (LIME's floor)
 
 Ratios (goals from the performance issue): (secam+segmentation)/(forward+segmentation) <= 1.2
@@ -45,8 +45,8 @@ from scipy.stats import spearmanr
 
 from secam.activations import make_mapper
 from secam.imaging import load_rgb
-from secam.lime_batched import lime_batched_region_scores
-from secam.lime_explainer import lime_region_scores
+from secam.lime.batched import lime_batched_region_scores
+from secam.lime.reference import lime_region_scores
 from secam.models.registry import LoadedModel, load_model
 from secam.regions import region_means, upsample
 from secam.segmentation import segment

@@ -9,7 +9,7 @@ from PIL import Image
 from secam.classes import imagenet_classes
 from secam.cli import _parser
 from secam.config import load_schema
-from secam.explainer import explain_image, parse_class, parse_selection
+from secam.explainers import explain_image, parse_class, parse_selection
 from secam.segmentation import segment
 from secam.selection import Selection
 
@@ -145,11 +145,12 @@ def test_selection_and_class_parsing():
     with pytest.raises(ValueError):
         parse_selection("threshold:1.5")
     assert imagenet_classes().wnids[285] == "n02124075"
-    assert parse_class("285") == 285
-    assert parse_class("n02123045") == 281
-    assert parse_class("Tabby cat") == 281
+    classes = imagenet_classes()
+    assert parse_class("285", classes) == 285
+    assert parse_class("n02123045", classes) == 281
+    assert parse_class("Tabby cat", classes) == 281
     with pytest.raises(ValueError):
-        parse_class("1000")
+        parse_class("1000", classes)
 
 
 def test_explain_image_matches_the_pipeline_blocks(embedded_model, chelsea):

@@ -9,8 +9,8 @@ import torch
 
 from secam.activations import CAM
 from secam.imaging import load_rgb
-from secam.lime_batched import lime_batched_region_scores
-from secam.lime_explainer import lime_region_scores
+from secam.lime.batched import lime_batched_region_scores
+from secam.lime.reference import lime_region_scores
 from secam.models import load_model
 from secam.regions import region_means, upsample
 from secam.segmentation import segment

@@ -1,6 +1,6 @@
 import numpy as np
 
-from secam.faithfulness import blurred, pointing_hit, region_curves
+from secam.faithfulness import blurred, region_curves
 
 SIZE, CELL = 64, 8
 
@@ -51,10 +51,3 @@ def test_blur_keeps_colours_and_removes_detail():
     assert soft.dtype == np.uint8 and soft.shape == image.shape
     assert abs(float(soft.mean()) - float(image.mean())) < 8
     assert soft.std() < image.std()
-
-
-def test_pointing_game():
-    heat = np.zeros((20, 30))
-    heat[5:8, 20:25] = 1.0  # a plateau, like a superpixel's score
-    assert pointing_hit(heat, [[18, 3, 29, 10]])
-    assert not pointing_hit(heat, [[0, 0, 10, 10]])

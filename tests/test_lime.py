@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from secam.imaging import load_rgb
-from secam.lime_batched import lime_batched_region_scores, mean_colour_image
-from secam.lime_explainer import lime_region_scores
+from secam.lime.batched import lime_batched_region_scores, mean_colour_image
+from secam.lime.reference import lime_region_scores
 from secam.segmentation import segment
 from secam.sources import ImageSource
 from secam.timing import Stopwatch

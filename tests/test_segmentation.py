@@ -6,6 +6,7 @@ from secam.artifacts import write_arrays
 from secam.report.segmentation import (
     agreement_rows,
     comparison_table,
+    explained_images,
     load_masks,
     mask_agreement,
 )
@@ -68,16 +69,25 @@ def test_comparison_table_reports_counts_metrics_and_agreement(tmp_path):
     full = np.ones((4, 4), bool)
     half = np.zeros((4, 4), bool)
     half[:, :2] = True
-    main = tmp_path / "explanations" / "m" / "secam" / "shard00000.npz"
-    compared = tmp_path / "segcompare" / "felzenszwalb" / main.relative_to(tmp_path)
+    # what a file holds comes from its key, never from its path
+    main = tmp_path / "a.npz"
+    compared = tmp_path / "b.npz"
     write_arrays(main, {"i1/top2": full, "i2/top2": half})
     write_arrays(compared, {"i1/top2": half, "i2/top2": half, "i3/top2": full})
-    agreement = agreement_rows([compared, main], "slic")
+    files = {
+        ("felzenszwalb", "m", "secam", "shard00000"): compared,
+        ("slic", "m", "secam", "shard00000"): main,
+    }
+    agreement = agreement_rows(files, "slic")
     assert agreement["image_id"].tolist() == ["i1", "i2"]  # i3 has no main-run counterpart
     assert agreement["agreement"].tolist() == [0.5, 1.0]
     assert set(agreement["algorithm"]) == {"felzenszwalb"}
     assert set(agreement["model"]) == {"m"} and set(agreement["method"]) == {"secam"}
-    shown = load_masks([main, compared], "slic", ["i2"])
+    assert explained_images(files) == {
+        ("felzenszwalb", "m", "secam"): {"i1", "i2", "i3"},
+        ("slic", "m", "secam"): {"i1", "i2"},
+    }
+    shown = load_masks(files, ["i2"])
     assert sorted(shown) == [("felzenszwalb", "m", "secam"), ("slic", "m", "secam")]
     assert list(shown[("slic", "m", "secam")]) == ["i2/top2"]
 

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from secam.artifacts import read_arrays, read_table, write_arrays, write_table
+from secam.config import validate_config
 from secam.pipeline.activate import run_activate
 from secam.pipeline.baselines import run_baselines
 from secam.pipeline.common import batch_size_for
@@ -39,14 +40,21 @@ def manifest(ilsvrc_sample, tmp_path_factory):
     return path
 
 
-def _activate(manifest, tmp_path, batch_size, methods):
-    config = {
-        "methods": methods,
-        "device": "cpu",
-        "target": "predicted",
-        "activation": {"batch_size": batch_size},
+def _config(**sections) -> dict:
+    """A validated configuration (the schema fills every default, as for a workflow run)."""
+    required = {
+        "results": "results",
+        "dataset": {"annotations": "boxes.csv", "images": "images"},
+        "models": ["efficientnet_lite0"],
+        "selection": {"top_k": [2, 3, 4], "thresholds": [0.8, 0.7, 0.6]},
         "timing": {"warmup": 0},
+        "report": {},
     }
+    return validate_config({**required, "device": "cpu", **sections})
+
+
+def _activate(manifest, tmp_path, batch_size, methods):
+    config = _config(methods=methods, activation={"batch_size": batch_size})
     out = tmp_path / f"batch{batch_size}"
     out.mkdir()
     paths = (out / "maps.npz", out / "predictions.parquet", out / "timings.parquet")
@@ -114,15 +122,11 @@ def test_batch_size_per_device(setting, device, expected):
 def test_fewer_superpixels_than_k_goes_through_every_method_and_is_flagged(manifest, tmp_path):
     """Highly textured photographs can get 1-3 SLIC regions: every method and selection must
     still run, record the region count and flag each truncated top-k selection."""
-    config = {
-        "methods": ["secam", "cam", "lime", "lime-batched"],
-        "device": "cpu",
-        "target": "predicted",
-        "activation": {"batch_size": 4},
-        "selection": {"top_k": [2, 3, 4], "thresholds": [0.8, 0.7, 0.6]},
-        "lime": {"num_samples": 8, "seed": 0, "batch_size": 4},
-        "timing": {"warmup": 0},
-    }
+    config = _config(
+        methods=["secam", "cam", "lime", "lime-batched"],
+        activation={"batch_size": 4},
+        lime={"num_samples": 8, "seed": 0, "batch_size": 4},
+    )
     params = {"algorithm": "slic", "n_segments": 50, "compactness": 10, "downscale": 2}
     labels_path, segments_path = tmp_path / "labels.npz", tmp_path / "segments.parquet"
     run_segment(manifest, "shard00000", params, labels_path, segments_path)
@@ -156,12 +160,18 @@ def test_fewer_superpixels_than_k_goes_through_every_method_and_is_flagged(manif
             predictions,
             outputs.explanations,
             outputs.masks,
+            labels_path,
+            maps,
             tmp_path / f"{method}.metrics.parquet",
         )
         metrics.append(read_table(tmp_path / f"{method}.metrics.parquet", "metrics"))
     metrics = pd.concat(metrics, ignore_index=True)
     assert len(metrics) == 7 * (6 + 3 + 3 + 3)
     assert metrics[["box_iou", "mask_iou", "ebpg"]].notna().all().all()
+    assert metrics["pointing_hit"].isin([0.0, 1.0]).all()
+    # the heatmap metrics are the image's: one value for all of its selections
+    per_image = metrics.groupby(["method", "image_id"])[["energy_ebpg", "pointing_hit"]].nunique()
+    assert (per_image <= 1).all().all()
 
     rows = metrics.set_index(["method", "image_id", "selection"]).sort_index()
     for method in ("secam", "lime", "lime-batched"):

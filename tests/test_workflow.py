@@ -1,18 +1,21 @@
 """End to end: the Snakemake workflow on the tiny .test configuration, in a temporary folder."""
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 import yaml
 from PIL import Image
 
 from secam.artifacts import TABLES, read_arrays, read_table
+from secam.imaging import load_rgb
 
-from .conftest import REPO, run_snakemake
+from .conftest import REPO, run_snakemake, sample_image_path
 
 METHODS = ["secam", "cam", "gradcam", "lime", "lime-batched", "gradcampp", "secam_layercam"]
 
@@ -387,3 +390,81 @@ def test_a_config_change_reruns_only_the_rules_that_read_it(finished_run):
     assert {"examples", "quantitative"} <= planned.keys()
     expensive = {"segment", "activate", "explain_maps", "explain_lime", "evaluate", "faithfulness"}
     assert not expensive & planned.keys(), planned
+
+
+def test_a_user_model_from_a_factory_runs_through_the_workflow(tmp_path):
+    """A ten-class classifier of the user's own, named as package.module:factory with a
+    class-names file; the optional stages off, and the tables say what was not measured."""
+    from .user_models import CLASS_NAMES, tiny_classifier
+
+    names = tmp_path / "classes.txt"
+    names.write_text("\n".join(CLASS_NAMES) + "\n")
+    config = {
+        "results": "results",
+        "dataset": {
+            "annotations": str(REPO / "data/sample/LOC_val_solution.csv"),
+            "images": str(REPO / "data/sample/images"),
+            "sample": {"image_ids": ["chelsea"]},
+        },
+        "models": ["tiny"],
+        "model_options": {
+            "tiny": {"factory": "tests.user_models:tiny_classifier", "classes": str(names)}
+        },
+        "device": "cpu",
+        "methods": ["secam", "cam"],
+        "selection": {"top_k": [3], "thresholds": [0.8]},
+        "stages": {"faithfulness": False, "baselines": False, "paper_figures": False},
+        "timing": {"warmup": 0},
+        "report": {"example_images": 1},
+    }
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    # the factory's package is found on the Python path, as a researcher's installed one would be
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = run_snakemake(
+        "--directory",
+        str(tmp_path),
+        "--cores",
+        "2",
+        "--configfile",
+        str(tmp_path / "config.yaml"),
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    results = tmp_path / "results"
+
+    predictions = read_table(results / "activations/tiny/shard00000.parquet", "predictions")
+    (prediction,) = predictions.itertuples()
+    assert prediction.head_path == "cam"
+    assert prediction.target_label == CLASS_NAMES[prediction.target_index]
+    assert prediction.predicted_index == -1  # "shape 3" is no ImageNet class
+    # the CAM identity on the cached map: its mean plus the class's bias is the class's logit
+    model = tiny_classifier()
+    image = load_rgb(sample_image_path("chelsea"))
+    from secam.models.preprocessing import Preprocessing
+
+    with torch.no_grad():
+        logits = model(Preprocessing.imagenet((224, 224))(image))[0]
+    cam = read_arrays(results / "activations/tiny/shard00000.npz")["cam/chelsea"]
+    target = prediction.target_index
+    assert target == int(logits.argmax())
+    assert cam.mean() + float(model.fc.bias.detach()[target]) == pytest.approx(
+        float(logits[target]), abs=1e-5
+    )
+
+    metrics = read_table(results / "metrics.parquet", "metrics")
+    assert sorted(set(zip(metrics["method"], metrics["selection"], strict=True))) == [
+        ("cam", "thr80"),
+        ("secam", "thr80"),
+        ("secam", "top3"),
+    ]
+    assert not metrics["correct"].any()
+    assert not (results / "faithfulness").exists() and not (results / "baselines").exists()
+    assert not (results / "figures" / "figure1.png").exists()
+    claims = pd.read_csv(results / "tables" / "claims.csv").set_index("claim")
+    localisation = claims[claims.index.str.startswith("(a)")]
+    assert len(localisation) and (localisation["verdict"] == "not measured").all()
+    assert localisation["evidence"].str.contains("stages.baselines").all()
+    tables = results / "tables"
+    for name, stage in (("faithfulness", "faithfulness"), ("matched_area", "baselines")):
+        assert pd.read_csv(tables / f"{name}.csv").empty
+        assert f"not measured: stages.{stage} is off" in (tables / f"{name}.md").read_text()

@@ -62,6 +62,8 @@ TABLES: dict[str, dict[str, str]] = {
         "target_label": "class explained (label)",
         "top5_indices": "the five most probable classes, most probable first",
         "top5_probs": "their softmax probabilities",
+        "predicted_index": "the top-1 class in the standard 1000-class order, matched by wnid "
+        "or label for a model with its own classes (-1: not an ImageNet class)",
         "device": "device name the model ran on",
     },
     "map_timings": {
@@ -87,9 +89,6 @@ TABLES: dict[str, dict[str, str]] = {
         "selected_regions": "ids of the selected superpixels, best first (empty for pixel methods)",
         "region_scores": "score of every superpixel, by region id (empty for pixel methods)",
         "truncated": "true when k exceeded the number of regions",
-        "energy_ebpg": "share of the positive explanation heatmap's mass inside the boxes "
-        "(heatmap: the map for pixel methods, each pixel's region score for SeCAM and LIME)",
-        "pointing_hit": "1.0 when the heatmap's maximum lies inside the boxes, else 0.0",
         "area": "share of the image covered by the explanation (0-1)",
         "seconds": "time of this explanation (s), its share of shared work included",
     },
@@ -122,7 +121,8 @@ TABLES: dict[str, dict[str, str]] = {
         "method": "method",
         "selection": "selection (see explanations)",
         "label_index": "ground-truth class index",
-        "predicted_index": "top-1 class index",
+        "predicted_index": "top-1 class in the standard 1000-class order "
+        "(predictions.predicted_index)",
         "target_index": "class explained",
         "correct": "top-1 prediction equals the label",
         "area": "share of the image covered by the explanation (0-1)",
@@ -131,8 +131,10 @@ TABLES: dict[str, dict[str, str]] = {
         "box_iou": "IoU of the explanation's bounding box with the best-matching ground-truth box",
         "mask_iou": "IoU of the explanation mask with the union of the ground-truth boxes",
         "ebpg": "share of the explanation's pixels inside the union of the ground-truth boxes",
-        "energy_ebpg": "share of the positive heatmap's mass inside that union",
-        "pointing_hit": "pointing game: 1.0 when the heatmap's maximum lies inside that union",
+        "energy_ebpg": "share of the positive explanation heatmap's mass inside that union "
+        "(heatmap: the map for pixel methods, each pixel's region score for SeCAM and LIME)",
+        "pointing_hit": "pointing game: 1.0 when the heatmap's maximum lies inside that union, "
+        "else 0.0",
         "seconds": "time of the explanation (s)",
     },
     "summary": {

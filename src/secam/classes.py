@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import tarfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -41,7 +42,33 @@ class ClassList:
         for index, label in enumerate(self.labels):
             if wanted in (name.strip().lower() for name in label.split(",")):
                 return index
-        raise ValueError(f"unknown class {text!r}: give an index, a wnid or an ImageNet label")
+        raise ValueError(
+            f"unknown class {text!r}: give an index, a wnid or a label of the {len(self)} classes"
+        )
+
+    @classmethod
+    def from_names(cls, names: Sequence[str]) -> ClassList:
+        """A model's own classes, one name each in output order (the name is its id and label)."""
+        names = tuple(str(name).strip() for name in names)
+        if not names or not all(names):
+            raise ValueError("a class list needs at least one class and no empty names")
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"class names appear twice: {', '.join(duplicates)}")
+        return cls(names, names)
+
+    def matching(self, wnid: str, label: str) -> int | None:
+        """This list's index of a dataset class (its wnid, else any synonym of its label);
+        None when the list does not hold it. Lets a model with its own classes be compared
+        with ImageNet's ground truth."""
+        positions = self._positions()
+        if wnid in positions:
+            return positions[wnid]
+        synonyms = {name.strip().lower() for name in label.split(",")}
+        for index, own in enumerate(self.labels):
+            if synonyms & {name.strip().lower() for name in own.split(",")}:
+                return index
+        return None
 
     def short_label(self, index: int) -> str:
         """The first synonym of a label ('tabby, tabby cat' -> 'tabby')."""
@@ -95,6 +122,18 @@ def _devkit_meta_bytes(path: Path) -> bytes:
     raise ValueError(f"{path}: no data/meta.mat inside this devkit archive")
 
 
+def load_class_names(path: str | Path) -> ClassList:
+    """A model's classes from a text file, line i naming output i: ``wnid label`` lines (as in
+    LOC_synset_mapping.txt, so the classes match the dataset's) or one plain name per line."""
+    lines = [line.strip() for line in Path(path).read_text().splitlines() if line.strip()]
+    if lines and all(re.fullmatch(r"n\d{8} .+", line) for line in lines):
+        return parse_synset_mapping("\n".join(lines))
+    try:
+        return ClassList.from_names(lines)
+    except ValueError as error:
+        raise ValueError(f"class names file {path}: {error}") from None
+
+
 def load_class_list(path: str | Path | None = None) -> ClassList:
     """The class list from a ``LOC_synset_mapping.txt``, the devkit (``meta.mat`` or
     ``ILSVRC2012_devkit_t12.tar.gz``), or ``None``: the standard list shipped with the library."""
@@ -110,3 +149,8 @@ def load_class_list(path: str | Path | None = None) -> ClassList:
 @cache
 def imagenet_classes() -> ClassList:
     return load_class_list(None)
+
+
+def predicted_label(classes: ClassList, index: int) -> str:
+    """A prediction's short label; -1 (a model's own class outside this list) reads "other"."""
+    return "other" if index < 0 else classes.short_label(index)

@@ -11,20 +11,16 @@ from pathlib import Path
 import numpy as np
 
 from secam.artifacts import write_text
-from secam.classes import imagenet_classes
-from secam.config import load_schema
-from secam.explainer import Explanation, explain_image, parse_class, parse_selection
+from secam.classes import ClassList
+from secam.config import default
+from secam.explainers import Explanation, explain_image, parse_class, parse_selection
 from secam.imaging import ImageReadError, load_rgb
 from secam.methods import ORDER
 from secam.models import LoadedModel, load_model
+from secam.models.user import is_factory
 from secam.provenance import provenance
 from secam.report.overlay import draw_overlay
 from secam.segmentation import ALGORITHMS, DEFAULTS
-
-
-def _dataset_default(key: str) -> int:
-    """The workflow's default for ``dataset.<key>``, so that both refuse the same images."""
-    return load_schema()["properties"]["dataset"]["properties"][key]["default"]
 
 
 def _positive(text: str) -> int:
@@ -45,19 +41,41 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument(
         "--model",
         default="efficientnet_lite0",
-        help="efficientnet_lite0 (embedded) or a torchvision model name",
+        help="efficientnet_lite0 (embedded), a torchvision model name, or your own model as "
+        "package.module:factory (a function returning the nn.Module)",
     )
     explain.add_argument(
         "--weights",
         default="DEFAULT",
-        help="torchvision weights name, DEFAULT, or 'none' for random weights",
+        help="torchvision weights name, DEFAULT, or 'none' for random weights; for a "
+        "package.module:factory model, a local state-dict file (loaded with weights_only)",
+    )
+    explain.add_argument(
+        "--classes",
+        type=Path,
+        default=None,
+        help="class names in the model's output order, one per line (default: ImageNet's)",
+    )
+    explain.add_argument(
+        "--input-size",
+        type=_positive,
+        nargs=2,
+        default=(224, 224),
+        metavar=("HEIGHT", "WIDTH"),
+        help="input size of a package.module:factory model (ImageNet normalisation)",
     )
     explain.add_argument("--target-layer", default=None, help="module name (default: detected)")
     explain.add_argument("--device", default="auto")
     explain.add_argument("--method", default="secam", choices=ORDER)
-    explain.add_argument("--segmentation", default="slic", choices=ALGORITHMS)
-    explain.add_argument("--n-segments", type=int, default=50, help="SLIC only")
-    explain.add_argument("--compactness", type=float, default=10.0, help="SLIC only")
+    explain.add_argument(
+        "--segmentation", default=default("segmentation", "algorithm"), choices=ALGORITHMS
+    )
+    explain.add_argument(
+        "--n-segments", type=int, default=DEFAULTS["slic"]["n_segments"], help="SLIC only"
+    )
+    explain.add_argument(
+        "--compactness", type=float, default=DEFAULTS["slic"]["compactness"], help="SLIC only"
+    )
     explain.add_argument(
         "--select",
         default="top-k:3",
@@ -66,27 +84,26 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument(
         "--target", default=None, help="class to explain: index, wnid or label (default: predicted)"
     )
-    explain.add_argument("--lime-samples", type=int, default=1000)
-    explain.add_argument("--seed", type=int, default=0)
+    explain.add_argument("--lime-samples", type=int, default=default("lime", "num_samples"))
+    explain.add_argument("--seed", type=int, default=default("lime", "seed"))
     explain.add_argument(
         "--max-pixels",
         type=_positive,
-        default=_dataset_default("max_pixels"),
+        default=default("dataset", "max_pixels"),
         help="skip images with more pixels, read from the header before any decode "
         "(decompression-bomb guard; default %(default)s, as dataset.max_pixels)",
     )
     explain.add_argument(
         "--min-side",
         type=_positive,
-        default=_dataset_default("min_side"),
+        default=default("dataset", "min_side"),
         help="skip images with a shorter side in pixels (default %(default)s, as dataset.min_side)",
     )
     explain.add_argument("--out", type=Path, required=True, help="output folder")
     return parser
 
 
-def _class_info(index: int, probabilities) -> dict:  # type: ignore[no-untyped-def]
-    classes = imagenet_classes()
+def _class_info(index: int, probabilities, classes: ClassList) -> dict:  # type: ignore[no-untyped-def]
     return {
         "index": index,
         "wnid": classes.wnids[index],
@@ -112,6 +129,7 @@ def _record(
     image_path: Path, model: LoadedModel, explanation: Explanation, args: argparse.Namespace
 ) -> dict:
     top5 = explanation.probabilities.argsort()[::-1][:5]
+    classes = model.classes
     return {
         "image": str(image_path),
         "height": int(explanation.mask.shape[0]),
@@ -131,9 +149,9 @@ def _record(
             "lime_samples": args.lime_samples,
             "seed": args.seed,
         },
-        "prediction": _class_info(explanation.predicted, explanation.probabilities),
-        "top5": [_class_info(int(i), explanation.probabilities) for i in top5],
-        "explained": _class_info(explanation.target, explanation.probabilities),
+        "prediction": _class_info(explanation.predicted, explanation.probabilities, classes),
+        "top5": [_class_info(int(i), explanation.probabilities, classes) for i in top5],
+        "explained": _class_info(explanation.target, explanation.probabilities, classes),
         "n_regions": int(explanation.labels.max()) + 1,
         "region_scores": [float(s) for s in explanation.region_scores],
         "selected_regions": [int(r) for r in explanation.selected_regions],
@@ -158,11 +176,18 @@ def _read(path: Path, max_pixels: int, min_side: int) -> np.ndarray:
 def explain_command(args: argparse.Namespace) -> int:
     """Explain each image; an unreadable one is skipped with one line on stderr, exit status 1."""
     selection = parse_selection(args.select)
-    target = None if args.target is None else parse_class(args.target)
     weights = None if str(args.weights).lower() == "none" else args.weights
+    if is_factory(args.model) and weights == "DEFAULT":
+        weights = None  # the factory's own weights
     model = load_model(
-        args.model, weights=weights, target_layer=args.target_layer, device=args.device
+        args.model,
+        weights=weights,
+        target_layer=args.target_layer,
+        device=args.device,
+        classes=args.classes,
+        input_size=tuple(args.input_size),
     )
+    target = None if args.target is None else parse_class(args.target, model.classes)
     failures = 0
     for path in args.images:
         try:
@@ -187,7 +212,7 @@ def explain_command(args: argparse.Namespace) -> int:
         write_text(stem.with_suffix(".json"), json.dumps(record, indent=2) + "\n")
         title = (
             f"{model.name} · {explanation.method} · {explanation.selection.name} · "
-            f"{imagenet_classes().short_label(explanation.target)}"
+            f"{model.classes.short_label(explanation.target)}"
         )
         draw_overlay(
             image,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,22 @@ class ConfigError(ValueError):
 def load_schema() -> dict[str, Any]:
     text = resources.files("secam").joinpath("resources", SCHEMA_RESOURCE).read_text()
     return yaml.safe_load(text)
+
+
+def default(*keys: str) -> Any:
+    """The schema's default of a config key (``default("lime", "kernel_width")``): library
+    functions take their defaults from here, so each default is written once, in the schema."""
+    node = _schema()
+    for key in keys:
+        node = node["properties"][key]
+    if "default" not in node:
+        raise KeyError(f"config key {'.'.join(keys)} has no default in the schema")
+    return copy.deepcopy(node["default"])
+
+
+@cache
+def _schema() -> dict[str, Any]:
+    return load_schema()
 
 
 def _key_path(path: Any) -> str:
@@ -121,11 +138,20 @@ def check_run_inputs(config: dict[str, Any], weights: bool = True) -> None:
                 f"(looked for {Path(value).absolute()})"
             )
     for index, name in enumerate(config["models"]):
+        options = config["model_options"].get(name, {})
+        if "factory" in options:
+            problems += [
+                f"  - config key 'model_options.{name}.{key}': {options[key]} does not exist "
+                f"(looked for {Path(options[key]).absolute()})"
+                for key in ("weights", "classes")
+                if options.get(key) is not None and not Path(options[key]).is_file()
+            ]
+            continue  # the factory is imported by the jobs, which say what fails
         if name == EMBEDDED_MODEL:
             continue  # importing torch to check it would cost every run's start 2 s
         from secam.models.registry import check_available
 
-        chosen = config["model_options"].get(name, {}).get("weights", "DEFAULT")
+        chosen = options.get("weights", "DEFAULT")
         try:
             check_available(name, chosen if weights else None)
         except (ValueError, RuntimeError) as error:

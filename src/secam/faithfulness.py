@@ -1,4 +1,4 @@
-"""Faithfulness beyond the paper: region deletion and insertion curves, and the pointing game.
+"""Faithfulness beyond the paper: region deletion and insertion curves.
 
 Deletion replaces superpixels, best first, by a blurred copy of the image and follows the
 explained class's probability down; insertion starts from the blurred image and puts them back.
@@ -16,7 +16,6 @@ import numpy as np
 from scipy import ndimage
 from scipy.integrate import trapezoid
 
-from secam.metrics import BoxList, boxes_mask
 from secam.selection import rank_regions
 
 Classifier = Callable[[np.ndarray], np.ndarray]  # (N, H, W, 3) uint8 -> (N, classes) probs
@@ -74,16 +73,3 @@ def region_curves(
     inserted = [np.where((pixel_rank < k)[..., None], image, background) for k in counts]
     values = probabilities(deleted + inserted)
     return Curves(fractions, values[: len(counts)], values[len(counts) :])
-
-
-def pointing_hit(heatmap: np.ndarray, boxes: BoxList) -> bool:
-    """Pointing game: whether the heatmap's maximum falls inside the boxes.
-
-    Where the maximum is a plateau (a superpixel's score), the point is the plateau's pixel
-    deepest inside it, the point a person would put a finger on.
-    """
-    heatmap = np.asarray(heatmap)
-    plateau = heatmap >= heatmap.max()
-    depth = ndimage.distance_transform_edt(np.pad(plateau, 1))[1:-1, 1:-1]
-    y, x = np.unravel_index(int(depth.argmax()), depth.shape)
-    return bool(boxes_mask(boxes, heatmap.shape)[y, x])

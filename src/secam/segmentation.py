@@ -16,26 +16,26 @@ import numpy as np
 from skimage.segmentation import felzenszwalb, quickshift, relabel_sequential, slic
 from skimage.transform import rescale, resize
 
+from secam.config import default
+
 ALGORITHMS = ("slic", "quickshift", "felzenszwalb")
 
-# Parameters of each algorithm, with the defaults used when the config names none.
+# Parameters of each algorithm with their defaults, from the config schema (the one place they
+# are written). SLIC's ``downscale`` > 1 is the fast SLIC: the same algorithm on an area-averaged
+# copy that many times smaller per side, labels brought back by nearest neighbour (see
+# benchmarks/bench_segmentation.py for its speed and agreement with the reference). Quickshift
+# costs about 4 s per ILSVRC photograph at full resolution, so it runs on a copy downscaled by
+# its ``downscale``; its kernel_size is in pixels of that copy.
+SLIC_KEYS = ("n_segments", "compactness", "sigma", "downscale")
 DEFAULTS: dict[str, dict[str, Any]] = {
-    # ``downscale`` > 1 is the fast SLIC: the same algorithm on an area-averaged copy
-    # ``downscale`` times smaller per side, labels brought back by nearest neighbour. 1 (the
-    # reference) segments at full resolution. See benchmarks/bench_segmentation.py for its speed
-    # and agreement with the reference on the shared sample.
-    "slic": {"n_segments": 50, "compactness": 10.0, "sigma": 0.0, "downscale": 1},
-    # Quickshift costs about 4 s per ILSVRC photograph at full resolution even with a small
-    # kernel, so it runs on a copy downscaled by ``downscale``; labels come back by nearest
-    # neighbour. kernel_size is in pixels of that copy.
+    "slic": {key: default("segmentation", key) for key in SLIC_KEYS},
     "quickshift": {
-        "kernel_size": 5.0,
-        "max_dist": 20.0,
-        "ratio": 0.5,
-        "sigma": 0.0,
-        "downscale": 2,
+        key: default("segmentation", "quickshift", key)
+        for key in ("kernel_size", "max_dist", "ratio", "sigma", "downscale")
     },
-    "felzenszwalb": {"scale": 200.0, "sigma": 0.8, "min_size": 1000},
+    "felzenszwalb": {
+        key: default("segmentation", "felzenszwalb", key) for key in ("scale", "sigma", "min_size")
+    },
 }
 
 

@@ -70,14 +70,15 @@ class Sampling:
 
     @classmethod
     def from_config(cls, dataset: dict) -> Sampling:
-        sample = dataset.get("sample", {})
+        """From a validated ``dataset`` section (the schema filled in every default)."""
+        sample = dataset["sample"]
         return cls(
-            image_ids=sample.get("image_ids", []),
-            classes=sample.get("classes", []),
-            preset=sample.get("preset"),
-            per_class=sample.get("per_class"),
-            seed=sample.get("seed", 0),
-            max_images=dataset.get("max_images"),
+            image_ids=sample["image_ids"],
+            classes=sample["classes"],
+            preset=sample["preset"],
+            per_class=sample["per_class"],
+            seed=sample["seed"],
+            max_images=dataset["max_images"],
         )
 
 

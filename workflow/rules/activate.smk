@@ -1,16 +1,16 @@
 rule activate:
     input:
-        manifest=f"{RESULTS}/manifest.parquet",
+        manifest=LAYOUT.manifest,
     output:
-        maps=f"{RESULTS}/activations/{{model}}/{{shard}}.npz",
-        predictions=f"{RESULTS}/activations/{{model}}/{{shard}}.parquet",
-        map_timings=f"{RESULTS}/activations/{{model}}/{{shard}}.map_timings.parquet",
+        maps=LAYOUT.activation_maps,
+        predictions=LAYOUT.predictions,
+        map_timings=LAYOUT.map_timings,
     params:
         config=config_sections("activate"),
     conda:
         "../../environment.yml"
     log:
-        f"{RESULTS}/logs/activate/{{model}}/{{shard}}.log",
+        LAYOUT.log("activate"),
     resources:
         gpu=1,
         mem_mb=8000,

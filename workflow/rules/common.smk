@@ -6,10 +6,10 @@ import pandas as pd
 
 from secam.config import ConfigError, check_run_inputs, validate_config
 from secam.integrity import damaged_artifacts, set_aside, stale_temporaries
+from secam.layout import MERGED, ResultsLayout
 from secam.locking import ResultsLock, ResultsLockedError
 from secam.methods import METHODS as METHOD_SPECS
 from secam.segmentation import ALGORITHMS as SEGMENTATION_ALGORITHMS
-
 
 try:
     _validated = validate_config(dict(config))
@@ -18,7 +18,10 @@ except ConfigError as error:
 config.clear()
 config.update(_validated)
 
-RESULTS = config["results"]
+# Every path under the results folder, spelled once (src/secam/layout.py): the rules build
+# their inputs, outputs and logs from it, and the report's file mappings too.
+LAYOUT = ResultsLayout(config["results"])
+RESULTS = LAYOUT.root
 
 
 def note(message):
@@ -68,6 +71,7 @@ prepare_results_folder()
 
 MODELS = config["models"]
 METHODS = config["methods"]
+STAGES = config["stages"]
 COMPARED_ALGORITHMS = config["segmentation"]["compare"]
 COMPARED_METHODS = config["segmentation"]["compare_methods"]
 MAP_METHOD_PATTERN = "|".join(m for m, spec in METHOD_SPECS.items() if spec.kind != "lime")
@@ -103,7 +107,9 @@ def runtime(seconds_per_image, minimum=10):
     a GPU node (README "Scaling") times the shard size, doubled again on each retry."""
 
     def minutes(wildcards, attempt):
-        per_image = seconds_per_image(wildcards) if callable(seconds_per_image) else seconds_per_image
+        per_image = (
+            seconds_per_image(wildcards) if callable(seconds_per_image) else seconds_per_image
+        )
         return max(minimum, math.ceil(2**attempt * per_image * SHARD_SIZE / 60))
 
     return minutes
@@ -125,115 +131,63 @@ def shards():
     return sorted(pd.read_parquet(manifest, columns=["shard"])["shard"].unique())
 
 
-def per_shard(pattern, **wildcards):
-    return lambda _: expand(pattern, shard=shards(), **wildcards)
+def per_shard_files(**kinds):
+    """A function of a rule's wildcards, for its params and (through ``paths_of``) its inputs:
+    for each ``kind=(template, values)``, {key: path} of the ``LAYOUT`` template filled for
+    every combination of ``values`` (wildcard -> its values) and every shard of the manifest;
+    a key is the tuple of the wildcard values in the order given, the shard last."""
+
+    def files(_):
+        shard = shards()
+        return {
+            kind: LAYOUT.files(template, **values, shard=shard)
+            for kind, (template, values) in kinds.items()
+        }
+
+    return files
 
 
-def all_metrics(_):
-    return expand(
-        f"{RESULTS}/metrics/{{model}}/{{method}}/{{shard}}.parquet",
-        model=MODELS,
-        method=METHODS,
-        shard=shards(),
-    )
+def paths_of(files, kind):
+    """An input function: the paths of ``kind`` in the mappings of ``files``."""
+    return lambda wildcards: list(files(wildcards)[kind].values())
 
 
-def all_timings(_):
-    return expand(
-        f"{RESULTS}/timings/{{model}}/{{method}}/{{shard}}.parquet",
-        model=MODELS,
-        method=METHODS,
-        shard=shards(),
-    )
+PER_MODEL = {"model": MODELS}
+PER_EXPLANATION = {"model": MODELS, "method": METHODS}
 
 
-def all_baselines(_):
-    return expand(
-        f"{RESULTS}/baselines/{{model}}/{{shard}}.parquet", model=MODELS, shard=shards()
-    )
+def comparison_files(_):
+    """What the segmentation comparison reads: "metrics" and "masks" as
+    {(algorithm, model, method, shard): path}, "labels" and "segments" (the superpixels) as
+    {(algorithm, shard): path}; the main algorithm's are the main run's files, each compared
+    algorithm's those under ``LAYOUT.comparison_root``."""
+    main = config["segmentation"]["algorithm"]
+    shard = shards()
+    explained = {"model": MODELS, "method": COMPARED_METHODS, "shard": shard}
 
+    def main_and_compared(artifact, **values):
+        main_files = LAYOUT.files(getattr(LAYOUT, artifact), **values)
+        return {
+            **{(main, *key): path for key, path in main_files.items()},
+            **LAYOUT.files(LAYOUT.compared(artifact), algorithm=COMPARED_ALGORITHMS, **values),
+        }
 
-def all_matched(_):
-    return expand(f"{RESULTS}/matched/{{model}}/{{shard}}.parquet", model=MODELS, shard=shards())
-
-
-def all_explanations(kind):
-    suffix = "parquet" if kind == "table" else "npz"
-    return lambda _: expand(
-        f"{RESULTS}/explanations/{{model}}/{{method}}/{{shard}}.{suffix}",
-        model=MODELS,
-        method=METHODS,
-        shard=shards(),
-    )
-
-
-def all_faithfulness(_):
-    return expand(
-        f"{RESULTS}/faithfulness/{{model}}/{{method}}/{{shard}}.parquet",
-        model=MODELS,
-        method=METHODS,
-        shard=shards(),
-    )
-
-
-def all_predictions(_):
-    return expand(
-        f"{RESULTS}/activations/{{model}}/{{shard}}.parquet", model=MODELS, shard=shards()
-    )
-
-
-def all_maps(_):
-    return expand(f"{RESULTS}/activations/{{model}}/{{shard}}.npz", model=MODELS, shard=shards())
-
-
-def all_segments(_):
-    return expand(f"{RESULTS}/segments/{{shard}}.npz", shard=shards())
-
-
-def comparison_files(kind, suffix):
-    """The segmentation comparison's per-shard files: the main run's or the compared ones'."""
-    root = f"{RESULTS}/segcompare/{{algorithm}}" if kind == "compared" else RESULTS
-    pattern = {
-        "metrics": f"{root}/metrics/{{model}}/{{method}}/{{shard}}.parquet",
-        "masks": f"{root}/explanations/{{model}}/{{method}}/{{shard}}.npz",
-        "labels": f"{root}/segments/{{shard}}.npz",
-        "segments": f"{root}/segments/{{shard}}.parquet",
-    }[suffix]
-    return lambda _: sorted(
-        set(
-            expand(
-                pattern,
-                algorithm=COMPARED_ALGORITHMS,
-                model=MODELS,
-                method=COMPARED_METHODS,
-                shard=shards(),
-            )
-        )
-    )
+    return {
+        "metrics": main_and_compared("metrics", **explained),
+        "masks": main_and_compared("explanation_masks", **explained),
+        "labels": main_and_compared("segment_labels", shard=shard),
+        "segments": main_and_compared("segment_table", shard=shard),
+    }
 
 
 def summary_outputs():
+    """Every file the report rules write (the segmentation comparison's when it runs)."""
     return [
-        f"{RESULTS}/metrics.parquet",
-        f"{RESULTS}/timings.parquet",
-        f"{RESULTS}/tables/summary.csv",
-        f"{RESULTS}/tables/summary.md",
-        f"{RESULTS}/run_info.json",
-        f"{RESULTS}/figures/examples.png",
-        f"{RESULTS}/tables/quantitative.csv",
-        f"{RESULTS}/tables/paired.csv",
-        f"{RESULTS}/tables/timing.csv",
-        f"{RESULTS}/tables/claims.csv",
-        f"{RESULTS}/figures/timing.png",
-        f"{RESULTS}/tables/table1.csv",
-        *(f"{RESULTS}/figures/figure{n}.png" for n in range(1, 6)),
-        f"{RESULTS}/figures/table2.png",
-        f"{RESULTS}/figures/table3.png",
-        *(
-            [f"{RESULTS}/tables/segmentation.csv", f"{RESULTS}/figures/segmentation.png"]
-            if COMPARED_ALGORITHMS
-            else []
-        ),
+        *rules.summary.output,
+        *rules.examples.output,
+        *rules.quantitative.output,
+        *(rules.paper_outputs.output if STAGES["paper_figures"] else []),
+        *(rules.segmentation_comparison.output if COMPARED_ALGORITHMS else []),
     ]
 
 
@@ -250,12 +204,16 @@ def cached_artifacts(_):
         *expand(rules.segment.output, **shard),
         *expand(rules.activate.output, model=MODELS, **shard),
         *expand(
-            [*rules.explain_maps.output, *rules.evaluate.output, *rules.faithfulness.output],
+            [
+                *rules.explain_maps.output,
+                *rules.evaluate.output,
+                *(rules.faithfulness.output if STAGES["faithfulness"] else []),
+            ],
             model=MODELS,
             method=METHODS,
             **shard,
         ),
-        *expand(rules.baselines.output, model=MODELS, **shard),
+        *(expand(rules.baselines.output, model=MODELS, **shard) if STAGES["baselines"] else []),
         *expand(rules.segment_compared.output, algorithm=COMPARED_ALGORITHMS, **shard),
         *expand(
             [*rules.explain_maps_compared.output, *rules.evaluate_compared.output],

@@ -1,7 +1,7 @@
 # Segmentation comparison (paper section V.D): the superpixel methods of
 # segmentation.compare_methods rerun on the superpixels of every algorithm in
-# segmentation.compare, with the main run's rules and scripts; only the segment paths differ.
-COMPARED = f"{RESULTS}/segcompare/{{algorithm}}"
+# segmentation.compare, with the main run's rules and scripts; only the segment paths differ:
+# each compared algorithm's files lie under LAYOUT.comparison_root, laid out as the main run's.
 
 
 wildcard_constraints:
@@ -10,89 +10,88 @@ wildcard_constraints:
 
 use rule segment as segment_compared with:
     output:
-        labels=f"{COMPARED}/segments/{{shard}}.npz",
-        table=f"{COMPARED}/segments/{{shard}}.parquet",
+        labels=LAYOUT.compared("segment_labels"),
+        table=LAYOUT.compared("segment_table"),
     log:
-        f"{RESULTS}/logs/segcompare/{{algorithm}}/segment/{{shard}}.log",
+        LAYOUT.log("segment_compared"),
 
 
 use rule explain_maps as explain_maps_compared with:
     input:
-        manifest=f"{RESULTS}/manifest.parquet",
-        labels=f"{COMPARED}/segments/{{shard}}.npz",
-        segments=f"{COMPARED}/segments/{{shard}}.parquet",
-        maps=f"{RESULTS}/activations/{{model}}/{{shard}}.npz",
-        map_timings=f"{RESULTS}/activations/{{model}}/{{shard}}.map_timings.parquet",
-        predictions=f"{RESULTS}/activations/{{model}}/{{shard}}.parquet",
+        manifest=LAYOUT.manifest,
+        labels=LAYOUT.compared("segment_labels"),
+        segments=LAYOUT.compared("segment_table"),
+        maps=LAYOUT.activation_maps,
+        map_timings=LAYOUT.map_timings,
+        predictions=LAYOUT.predictions,
     output:
-        explanations=f"{COMPARED}/explanations/{{model}}/{{method}}/{{shard}}.parquet",
-        masks=f"{COMPARED}/explanations/{{model}}/{{method}}/{{shard}}.npz",
-        timings=f"{COMPARED}/timings/{{model}}/{{method}}/{{shard}}.parquet",
+        explanations=LAYOUT.compared("explanation_table"),
+        masks=LAYOUT.compared("explanation_masks"),
+        timings=LAYOUT.compared("timings"),
     log:
-        f"{RESULTS}/logs/segcompare/{{algorithm}}/explain/{{model}}/{{method}}/{{shard}}.log",
+        LAYOUT.log("explain_compared"),
 
 
 use rule explain_lime as explain_lime_compared with:
     input:
-        manifest=f"{RESULTS}/manifest.parquet",
-        labels=f"{COMPARED}/segments/{{shard}}.npz",
-        segments=f"{COMPARED}/segments/{{shard}}.parquet",
-        predictions=f"{RESULTS}/activations/{{model}}/{{shard}}.parquet",
+        manifest=LAYOUT.manifest,
+        labels=LAYOUT.compared("segment_labels"),
+        segments=LAYOUT.compared("segment_table"),
+        predictions=LAYOUT.predictions,
     output:
-        explanations=f"{COMPARED}/explanations/{{model}}/{{method}}/{{shard}}.parquet",
-        masks=f"{COMPARED}/explanations/{{model}}/{{method}}/{{shard}}.npz",
-        timings=f"{COMPARED}/timings/{{model}}/{{method}}/{{shard}}.parquet",
+        explanations=LAYOUT.compared("explanation_table"),
+        masks=LAYOUT.compared("explanation_masks"),
+        timings=LAYOUT.compared("timings"),
     params:
         config=config_sections("explain_lime"),
         lime_limit=config["segmentation"]["compare_lime_images"],
     log:
-        f"{RESULTS}/logs/segcompare/{{algorithm}}/explain/{{model}}/{{method}}/{{shard}}.log",
+        LAYOUT.log("explain_compared"),
 
 
 use rule evaluate as evaluate_compared with:
     input:
-        manifest=f"{RESULTS}/manifest.parquet",
-        predictions=f"{RESULTS}/activations/{{model}}/{{shard}}.parquet",
-        explanations=f"{COMPARED}/explanations/{{model}}/{{method}}/{{shard}}.parquet",
-        masks=f"{COMPARED}/explanations/{{model}}/{{method}}/{{shard}}.npz",
+        manifest=LAYOUT.manifest,
+        predictions=LAYOUT.predictions,
+        explanations=LAYOUT.compared("explanation_table"),
+        masks=LAYOUT.compared("explanation_masks"),
+        labels=LAYOUT.compared("segment_labels"),
+        maps=LAYOUT.activation_maps,
     output:
-        metrics=f"{COMPARED}/metrics/{{model}}/{{method}}/{{shard}}.parquet",
+        metrics=LAYOUT.compared("metrics"),
     log:
-        f"{RESULTS}/logs/segcompare/{{algorithm}}/evaluate/{{model}}/{{method}}/{{shard}}.log",
-
-
-SEGMENTATION_TABLE = {fmt: f"{RESULTS}/tables/segmentation.{fmt}" for fmt in ("csv", "md", "tex")}
+        LAYOUT.log("evaluate_compared"),
 
 
 rule segmentation_comparison:
     input:
-        manifest=f"{RESULTS}/manifest.parquet",
-        main_metrics=comparison_files("main", "metrics"),
-        main_masks=comparison_files("main", "masks"),
-        main_labels=comparison_files("main", "labels"),
-        main_segments=comparison_files("main", "segments"),
-        compared_metrics=comparison_files("compared", "metrics"),
-        compared_masks=comparison_files("compared", "masks"),
-        compared_labels=comparison_files("compared", "labels"),
-        compared_segments=comparison_files("compared", "segments"),
+        manifest=LAYOUT.manifest,
+        metrics=paths_of(comparison_files, "metrics"),
+        masks=paths_of(comparison_files, "masks"),
+        labels=paths_of(comparison_files, "labels"),
+        segments=paths_of(comparison_files, "segments"),
     output:
         csv=report(
-            SEGMENTATION_TABLE["csv"], caption="../report/segmentation.rst", category="Tables"
+            LAYOUT.table("segmentation", "csv"),
+            caption="../report/segmentation.rst",
+            category="Tables",
         ),
-        md=SEGMENTATION_TABLE["md"],
-        tex=SEGMENTATION_TABLE["tex"],
+        md=LAYOUT.table("segmentation", "md"),
+        tex=LAYOUT.table("segmentation", "tex"),
         png=report(
-            f"{RESULTS}/figures/segmentation.png",
+            LAYOUT.figure("segmentation", "png"),
             caption="../report/segmentation_figure.rst",
             category="Figures",
         ),
-        pdf=f"{RESULTS}/figures/segmentation.pdf",
+        pdf=LAYOUT.figure("segmentation", "pdf"),
     params:
         config=config,
+        # (algorithm, model, method, shard) or (algorithm, shard) -> path, per kind of input
+        files=comparison_files,
     conda:
         "../../environment.yml"
     log:
-        f"{RESULTS}/logs/segmentation_comparison.log",
+        LAYOUT.log("segmentation_comparison"),
     threads: 1
     script:
         "../scripts/segmentation_comparison.py"

@@ -1,15 +1,18 @@
 rule evaluate:
     input:
-        manifest=f"{RESULTS}/manifest.parquet",
-        predictions=f"{RESULTS}/activations/{{model}}/{{shard}}.parquet",
-        explanations=f"{RESULTS}/explanations/{{model}}/{{method}}/{{shard}}.parquet",
-        masks=f"{RESULTS}/explanations/{{model}}/{{method}}/{{shard}}.npz",
+        manifest=LAYOUT.manifest,
+        predictions=LAYOUT.predictions,
+        explanations=LAYOUT.explanation_table,
+        masks=LAYOUT.explanation_masks,
+        # for the heatmap metrics: the superpixels (SeCAM, LIME), the maps (pixel methods)
+        labels=LAYOUT.segment_labels,
+        maps=LAYOUT.activation_maps,
     output:
-        metrics=f"{RESULTS}/metrics/{{model}}/{{method}}/{{shard}}.parquet",
+        metrics=LAYOUT.metrics,
     conda:
         "../../environment.yml"
     log:
-        f"{RESULTS}/logs/evaluate/{{model}}/{{method}}/{{shard}}.log",
+        LAYOUT.log("evaluate"),
     resources:
         mem_mb=2000,
         runtime=runtime(0.1),
@@ -21,25 +24,22 @@ rule evaluate:
 rule baselines:
     # Sanity baselines, and every explanation redrawn at the area of every other (issue #8).
     input:
-        manifest=f"{RESULTS}/manifest.parquet",
-        labels=f"{RESULTS}/segments/{{shard}}.npz",
-        segments=f"{RESULTS}/segments/{{shard}}.parquet",
-        predictions=f"{RESULTS}/activations/{{model}}/{{shard}}.parquet",
-        maps=f"{RESULTS}/activations/{{model}}/{{shard}}.npz",
-        explanations=expand(
-            f"{RESULTS}/explanations/{{{{model}}}}/{{method}}/{{{{shard}}}}.parquet",
-            method=METHODS,
-        ),
+        manifest=LAYOUT.manifest,
+        labels=LAYOUT.segment_labels,
+        segments=LAYOUT.segment_table,
+        predictions=LAYOUT.predictions,
+        maps=LAYOUT.activation_maps,
+        explanations=expand(LAYOUT.explanation_table, method=METHODS, allow_missing=True),
     output:
-        baselines=f"{RESULTS}/baselines/{{model}}/{{shard}}.parquet",
-        matched=f"{RESULTS}/matched/{{model}}/{{shard}}.parquet",
+        baselines=LAYOUT.baselines,
+        matched=LAYOUT.matched,
     params:
         config=config_sections("baselines"),
         methods=METHODS,
     conda:
         "../../environment.yml"
     log:
-        f"{RESULTS}/logs/baselines/{{model}}/{{shard}}.log",
+        LAYOUT.log("baselines"),
     resources:
         mem_mb=2000,
         runtime=runtime(0.5),

@@ -1,16 +1,16 @@
 rule explain_maps:
     # SeCAM (over any map) and the heatmap methods: cached maps + superpixels, no model needed.
     input:
-        manifest=f"{RESULTS}/manifest.parquet",
-        labels=f"{RESULTS}/segments/{{shard}}.npz",
-        segments=f"{RESULTS}/segments/{{shard}}.parquet",
-        maps=f"{RESULTS}/activations/{{model}}/{{shard}}.npz",
-        map_timings=f"{RESULTS}/activations/{{model}}/{{shard}}.map_timings.parquet",
-        predictions=f"{RESULTS}/activations/{{model}}/{{shard}}.parquet",
+        manifest=LAYOUT.manifest,
+        labels=LAYOUT.segment_labels,
+        segments=LAYOUT.segment_table,
+        maps=LAYOUT.activation_maps,
+        map_timings=LAYOUT.map_timings,
+        predictions=LAYOUT.predictions,
     output:
-        explanations=f"{RESULTS}/explanations/{{model}}/{{method}}/{{shard}}.parquet",
-        masks=f"{RESULTS}/explanations/{{model}}/{{method}}/{{shard}}.npz",
-        timings=f"{RESULTS}/timings/{{model}}/{{method}}/{{shard}}.parquet",
+        explanations=LAYOUT.explanation_table,
+        masks=LAYOUT.explanation_masks,
+        timings=LAYOUT.timings,
     wildcard_constraints:
         method=MAP_METHOD_PATTERN,
     params:
@@ -18,7 +18,7 @@ rule explain_maps:
     conda:
         "../../environment.yml"
     log:
-        f"{RESULTS}/logs/explain/{{model}}/{{method}}/{{shard}}.log",
+        LAYOUT.log("explain"),
     resources:
         mem_mb=4000,
         runtime=runtime(0.2),
@@ -30,14 +30,14 @@ rule explain_maps:
 rule explain_lime:
     # LIME (the package, or lime-batched) runs the model on num_samples perturbed copies.
     input:
-        manifest=f"{RESULTS}/manifest.parquet",
-        labels=f"{RESULTS}/segments/{{shard}}.npz",
-        segments=f"{RESULTS}/segments/{{shard}}.parquet",
-        predictions=f"{RESULTS}/activations/{{model}}/{{shard}}.parquet",
+        manifest=LAYOUT.manifest,
+        labels=LAYOUT.segment_labels,
+        segments=LAYOUT.segment_table,
+        predictions=LAYOUT.predictions,
     output:
-        explanations=f"{RESULTS}/explanations/{{model}}/{{method}}/{{shard}}.parquet",
-        masks=f"{RESULTS}/explanations/{{model}}/{{method}}/{{shard}}.npz",
-        timings=f"{RESULTS}/timings/{{model}}/{{method}}/{{shard}}.parquet",
+        explanations=LAYOUT.explanation_table,
+        masks=LAYOUT.explanation_masks,
+        timings=LAYOUT.timings,
     wildcard_constraints:
         method=LIME_METHOD_PATTERN,
     params:
@@ -46,7 +46,7 @@ rule explain_lime:
     conda:
         "../../environment.yml"
     log:
-        f"{RESULTS}/logs/explain/{{model}}/{{method}}/{{shard}}.log",
+        LAYOUT.log("explain"),
     resources:
         gpu=1,
         mem_mb=8000,

@@ -1,20 +1,20 @@
 rule faithfulness:
     # Deletion and insertion curves: the model scores blurred and restored superpixels.
     input:
-        manifest=f"{RESULTS}/manifest.parquet",
-        labels=f"{RESULTS}/segments/{{shard}}.npz",
-        segments=f"{RESULTS}/segments/{{shard}}.parquet",
-        predictions=f"{RESULTS}/activations/{{model}}/{{shard}}.parquet",
-        maps=f"{RESULTS}/activations/{{model}}/{{shard}}.npz",
-        explanations=f"{RESULTS}/explanations/{{model}}/{{method}}/{{shard}}.parquet",
+        manifest=LAYOUT.manifest,
+        labels=LAYOUT.segment_labels,
+        segments=LAYOUT.segment_table,
+        predictions=LAYOUT.predictions,
+        maps=LAYOUT.activation_maps,
+        explanations=LAYOUT.explanation_table,
     output:
-        f"{RESULTS}/faithfulness/{{model}}/{{method}}/{{shard}}.parquet",
+        LAYOUT.faithfulness,
     params:
         config=config_sections("faithfulness"),
     conda:
         "../../environment.yml"
     log:
-        f"{RESULTS}/logs/faithfulness/{{model}}/{{method}}/{{shard}}.log",
+        LAYOUT.log("faithfulness"),
     resources:
         gpu=1,
         mem_mb=8000,

@@ -1,27 +1,42 @@
+# The shard files each report rule reads, by kind: {(model[, method], shard): path} (see
+# per_shard_files in common.smk); the rule lists their paths as inputs, passes the mappings.
+# A stage switched off (config "stages") contributes no shard files; collect writes its merged
+# tables empty and the report says they were not measured.
+collected_files = per_shard_files(
+    predictions=(LAYOUT.predictions, PER_MODEL),
+    metrics=(LAYOUT.metrics, PER_EXPLANATION),
+    timings=(LAYOUT.timings, PER_EXPLANATION),
+    **({"faithfulness": (LAYOUT.faithfulness, PER_EXPLANATION)} if STAGES["faithfulness"] else {}),
+    **(
+        {"baselines": (LAYOUT.baselines, PER_MODEL), "matched": (LAYOUT.matched, PER_MODEL)}
+        if STAGES["baselines"]
+        else {}
+    ),
+)
+NOT_COLLECTED = [
+    *([] if STAGES["faithfulness"] else ["faithfulness"]),
+    *([] if STAGES["baselines"] else ["baselines", "matched"]),
+]
+
+
 rule collect:
     input:
-        manifest=f"{RESULTS}/manifest.parquet",
-        predictions=all_predictions,
-        metrics=all_metrics,
-        timings=all_timings,
-        faithfulness=all_faithfulness,
-        baselines=all_baselines,
-        matched=all_matched,
+        **{name: paths_of(collected_files, name) for name in MERGED if name not in NOT_COLLECTED},
+        manifest=LAYOUT.manifest,
+        predictions=paths_of(collected_files, "predictions"),
     output:
-        metrics=f"{RESULTS}/metrics.parquet",
-        timings=f"{RESULTS}/timings.parquet",
-        faithfulness=f"{RESULTS}/faithfulness.parquet",
-        baselines=f"{RESULTS}/baselines.parquet",
-        matched=f"{RESULTS}/matched.parquet",
+        **{name: LAYOUT.merged(name) for name in MERGED},
     params:
+        files=collected_files,
         # what the completeness check needs to know which explanations the run must hold
         models=MODELS,
         methods=METHODS,
         lime_sample={key: config["lime"][key] for key in ("max_images", "seed")},
+        not_collected=NOT_COLLECTED,
     conda:
         "../../environment.yml"
     log:
-        f"{RESULTS}/logs/collect.log",
+        LAYOUT.log("collect"),
     threads: 1
     script:
         "../scripts/collect.py"
@@ -29,66 +44,71 @@ rule collect:
 
 rule summary:
     input:
-        metrics=f"{RESULTS}/metrics.parquet",
+        metrics=LAYOUT.merged("metrics"),
     output:
         csv=report(
-            f"{RESULTS}/tables/summary.csv",
+            LAYOUT.table("summary", "csv"),
             caption="../report/summary.rst",
             category="Tables",
         ),
-        md=f"{RESULTS}/tables/summary.md",
-        info=f"{RESULTS}/run_info.json",
+        md=LAYOUT.table("summary", "md"),
+        info=LAYOUT.run_info,
     params:
         config=config,
     conda:
         "../../environment.yml"
     log:
-        f"{RESULTS}/logs/summary.log",
+        LAYOUT.log("summary"),
     threads: 1
     script:
         "../scripts/summary.py"
 
 
+example_files = per_shard_files(
+    explanations=(LAYOUT.explanation_table, PER_EXPLANATION),
+    masks=(LAYOUT.explanation_masks, PER_EXPLANATION),
+    predictions=(LAYOUT.predictions, PER_MODEL),
+)
+
+
 rule examples:
     input:
-        manifest=f"{RESULTS}/manifest.parquet",
-        explanations=all_explanations("table"),
-        masks=all_explanations("masks"),
-        predictions=all_predictions,
+        manifest=LAYOUT.manifest,
+        explanations=paths_of(example_files, "explanations"),
+        masks=paths_of(example_files, "masks"),
+        predictions=paths_of(example_files, "predictions"),
     output:
         report(
-            f"{RESULTS}/figures/examples.png",
+            LAYOUT.figure("examples", "png"),
             caption="../report/examples.rst",
             category="Figures",
         ),
     params:
         config=config,
+        files=example_files,
     conda:
         "../../environment.yml"
     log:
-        f"{RESULTS}/logs/examples.log",
+        LAYOUT.log("examples"),
     threads: 1
     script:
         "../scripts/examples.py"
 
 
 QUANTITATIVE_TABLES = {
-    f"{name}_{fmt}": f"{RESULTS}/tables/{name}.{fmt}"
+    f"{name}_{fmt}": LAYOUT.table(name, fmt)
     for name in ("quantitative", "paired", "matched_area", "timing", "faithfulness", "claims")
     for fmt in ("csv", "md", "tex")
 }
+prediction_files = per_shard_files(predictions=(LAYOUT.predictions, PER_MODEL))
 
 
 rule quantitative:
     input:
-        metrics=f"{RESULTS}/metrics.parquet",
-        timings=f"{RESULTS}/timings.parquet",
-        faithfulness=f"{RESULTS}/faithfulness.parquet",
-        baselines=f"{RESULTS}/baselines.parquet",
-        matched=f"{RESULTS}/matched.parquet",
-        manifest=f"{RESULTS}/manifest.parquet",
-        predictions=all_predictions,
-        segmentation=SEGMENTATION_TABLE["csv"] if COMPARED_ALGORITHMS else [],
+        **{name: LAYOUT.merged(name) for name in MERGED},
+        manifest=LAYOUT.manifest,
+        predictions=paths_of(prediction_files, "predictions"),
+        segmentation=LAYOUT.table("segmentation", "csv") if COMPARED_ALGORITHMS else [],
     output:
         **{
             key: (
@@ -99,50 +119,54 @@ rule quantitative:
             for key, path in QUANTITATIVE_TABLES.items()
         },
         timing_png=report(
-            f"{RESULTS}/figures/timing.png",
+            LAYOUT.figure("timing", "png"),
             caption="../report/timing_plot.rst",
             category="Figures",
         ),
-        timing_pdf=f"{RESULTS}/figures/timing.pdf",
+        timing_pdf=LAYOUT.figure("timing", "pdf"),
         curves_png=report(
-            f"{RESULTS}/figures/faithfulness.png",
+            LAYOUT.figure("faithfulness", "png"),
             caption="../report/faithfulness_plot.rst",
             category="Figures",
         ),
-        curves_pdf=f"{RESULTS}/figures/faithfulness.pdf",
+        curves_pdf=LAYOUT.figure("faithfulness", "pdf"),
     params:
         config=config,
         tables=QUANTITATIVE_TABLES,
+        files=prediction_files,
     conda:
         "../../environment.yml"
     log:
-        f"{RESULTS}/logs/quantitative.log",
+        LAYOUT.log("quantitative"),
     threads: 1
     script:
         "../scripts/quantitative.py"
 
 
-PAPER_FIGURES = {n: [f"{RESULTS}/figures/figure{n}.{ext}" for ext in ("png", "pdf")] for n in range(1, 6)}
+PAPER_FIGURES = {
+    n: [LAYOUT.figure(f"figure{n}", ext) for ext in ("png", "pdf")] for n in range(1, 6)
+}
 # Tables II and III of the paper are image grids, so they are drawn like figures.
-PAPER_GRIDS = {n: [f"{RESULTS}/figures/table{n}.{ext}" for ext in ("png", "pdf")] for n in (2, 3)}
-TABLE_ONE = {fmt: f"{RESULTS}/tables/table1.{fmt}" for fmt in ("csv", "md", "tex")}
+PAPER_GRIDS = {n: [LAYOUT.figure(f"table{n}", ext) for ext in ("png", "pdf")] for n in (2, 3)}
+TABLE_ONE = {fmt: LAYOUT.table("table1", fmt) for fmt in ("csv", "md", "tex")}
+paper_files = per_shard_files(
+    segments=(LAYOUT.segment_labels, {}),
+    maps=(LAYOUT.activation_maps, PER_MODEL),
+    predictions=(LAYOUT.predictions, PER_MODEL),
+    masks=(LAYOUT.explanation_masks, PER_EXPLANATION),
+)
 
 
 rule paper_outputs:
     # Table I and Figures 1-5 of the paper, from the finished run's artifacts.
     input:
-        manifest=f"{RESULTS}/manifest.parquet",
-        timings=f"{RESULTS}/timings.parquet",
-        masks=all_explanations("masks"),
-        predictions=all_predictions,
-        maps=all_maps,
-        segments=all_segments,
+        manifest=LAYOUT.manifest,
+        timings=LAYOUT.merged("timings"),
+        masks=paths_of(paper_files, "masks"),
+        predictions=paths_of(paper_files, "predictions"),
+        maps=paths_of(paper_files, "maps"),
+        segments=paths_of(paper_files, "segments"),
     output:
-        table1_csv=report(
-            TABLE_ONE["csv"], caption="../report/table1.rst", category="Paper"
-        ),
-        table1_md=TABLE_ONE["md"],
-        table1_tex=TABLE_ONE["tex"],
         **{
             f"figure{n}_{ext}": (
                 report(path, caption=f"../report/figure{n}.rst", category="Paper")
@@ -161,12 +185,16 @@ rule paper_outputs:
             for n, paths in PAPER_GRIDS.items()
             for ext, path in zip(("png", "pdf"), paths)
         },
+        table1_csv=report(TABLE_ONE["csv"], caption="../report/table1.rst", category="Paper"),
+        table1_md=TABLE_ONE["md"],
+        table1_tex=TABLE_ONE["tex"],
     params:
         config=config,
+        files=paper_files,
     conda:
         "../../environment.yml"
     log:
-        f"{RESULTS}/logs/paper_outputs.log",
+        LAYOUT.log("paper_outputs"),
     threads: 1
     script:
         "../scripts/paper_outputs.py"

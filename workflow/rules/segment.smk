@@ -1,15 +1,15 @@
 rule segment:
     input:
-        manifest=f"{RESULTS}/manifest.parquet",
+        manifest=LAYOUT.manifest,
     output:
-        labels=f"{RESULTS}/segments/{{shard}}.npz",
-        table=f"{RESULTS}/segments/{{shard}}.parquet",
+        labels=LAYOUT.segment_labels,
+        table=LAYOUT.segment_table,
     params:
         segmentation=config["segmentation"],
     conda:
         "../../environment.yml"
     log:
-        f"{RESULTS}/logs/segment/{{shard}}.log",
+        LAYOUT.log("segment"),
     resources:
         mem_mb=4000,
         runtime=runtime(0.5),

@@ -3,14 +3,14 @@ checkpoint stage:
         annotations=config["dataset"]["annotations"],
         images=config["dataset"]["images"],
     output:
-        manifest=f"{RESULTS}/manifest.parquet",
-        rejected=f"{RESULTS}/rejected.parquet",
+        manifest=LAYOUT.manifest,
+        rejected=LAYOUT.rejected,
     params:
         dataset=config["dataset"],
     conda:
         "../../environment.yml"
     log:
-        f"{RESULTS}/logs/stage.log",
+        LAYOUT.log("stage"),
     threads: 1
     script:
         "../scripts/stage.py"

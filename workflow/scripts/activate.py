@@ -1,5 +1,6 @@
 from secam.pipeline.activate import run_activate
-from secam.pipeline.snakemake_io import logged
+
+from script_io import logged
 
 with logged(snakemake):
     run_activate(

@@ -1,5 +1,6 @@
 from secam.pipeline.baselines import run_baselines
-from secam.pipeline.snakemake_io import logged, shard_inputs
+
+from script_io import logged, shard_inputs
 
 with logged(snakemake):
     run_baselines(

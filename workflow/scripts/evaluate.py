@@ -1,5 +1,6 @@
 from secam.pipeline.evaluate import run_evaluate
-from secam.pipeline.snakemake_io import logged
+
+from script_io import logged
 
 with logged(snakemake):
     run_evaluate(
@@ -8,5 +9,7 @@ with logged(snakemake):
         snakemake.input.predictions,
         snakemake.input.explanations,
         snakemake.input.masks,
+        snakemake.input.labels,
+        snakemake.input.maps,
         snakemake.output.metrics,
     )

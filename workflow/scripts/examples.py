@@ -1,12 +1,14 @@
 from secam.pipeline.report import run_examples
-from secam.pipeline.snakemake_io import logged
+
+from script_io import logged
 
 with logged(snakemake):
     run_examples(
         snakemake.input.manifest,
-        snakemake.input.explanations,
-        snakemake.input.masks,
-        snakemake.input.predictions,
+        # {(model, method, shard): path} and {(model, shard): path}, from the rule
+        snakemake.params.files["explanations"],
+        snakemake.params.files["masks"],
+        snakemake.params.files["predictions"],
         snakemake.params.config,
         snakemake.output[0],
     )

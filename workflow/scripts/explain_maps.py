@@ -1,5 +1,6 @@
 from secam.pipeline.explain import run_explain_maps
-from secam.pipeline.snakemake_io import explanation_outputs, logged, shard_inputs
+
+from script_io import explanation_outputs, logged, shard_inputs
 
 with logged(snakemake):
     run_explain_maps(

@@ -1,5 +1,6 @@
 from secam.pipeline.faithfulness import run_faithfulness
-from secam.pipeline.snakemake_io import logged, shard_inputs
+
+from script_io import logged, shard_inputs
 
 with logged(snakemake):
     run_faithfulness(

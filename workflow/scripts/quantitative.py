@@ -1,5 +1,6 @@
 from secam.pipeline.report import run_quantitative
-from secam.pipeline.snakemake_io import logged
+
+from script_io import logged
 
 with logged(snakemake):
     run_quantitative(
@@ -9,7 +10,7 @@ with logged(snakemake):
         snakemake.input.baselines,
         snakemake.input.matched,
         snakemake.input.manifest,
-        snakemake.input.predictions,
+        snakemake.params.files["predictions"],  # {(model, shard): path}, from the rule
         snakemake.params.config,
         {key: getattr(snakemake.output, key) for key in snakemake.params.tables},
         [snakemake.output.timing_png, snakemake.output.timing_pdf],

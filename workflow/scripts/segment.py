@@ -1,5 +1,6 @@
 from secam.pipeline.segment import run_segment
-from secam.pipeline.snakemake_io import logged
+
+from script_io import logged
 
 with logged(snakemake):
     run_segment(

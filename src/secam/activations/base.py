@@ -103,7 +103,10 @@ class ClassActivationMapper(ABC):
                     with watch.lap("backward"):
                         selected = logits.gather(1, chosen[:, None]).sum()
                         (gradients,) = torch.autograd.grad(selected, activations)
-        return Capture(activations.detach(), gradients, logits.detach(), chosen)
+                    gradients = self.model.head.to_grid(gradients)
+        # token models: the hooked (N, T, C) tokens, and their gradient, as (N, C, h, w) maps
+        activations = self.model.head.to_grid(activations.detach())
+        return Capture(activations, gradients, logits.detach(), chosen)
 
     def maps_from(self, capture: Capture, inputs: torch.Tensor) -> torch.Tensor:
         """(N, h, w) float32 maps of a captured pass (Score-CAM runs its own forwards here)."""

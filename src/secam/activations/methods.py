@@ -11,7 +11,10 @@ import torch
 import torch.nn.functional as F
 
 from secam.activations.base import ClassActivationMapper
+from secam.config import default
 from secam.models.registry import LoadedModel
+
+CHANNEL_BATCH: int = default("score_cam", "channel_batch")
 
 
 class CAM(ClassActivationMapper):
@@ -90,7 +93,7 @@ class ScoreCAM(ClassActivationMapper):
     Costs one forward per channel; ``channel_batch`` masked inputs go through the model at once.
     """
 
-    def __init__(self, model: LoadedModel, channel_batch: int = 64) -> None:
+    def __init__(self, model: LoadedModel, channel_batch: int = CHANNEL_BATCH) -> None:
         super().__init__(model)
         self.channel_batch = channel_batch
 
@@ -125,7 +128,9 @@ SOURCES: dict[str, type[ClassActivationMapper]] = {
 }
 
 
-def make_mapper(model: LoadedModel, source: str, channel_batch: int = 64) -> ClassActivationMapper:
+def make_mapper(
+    model: LoadedModel, source: str, channel_batch: int = CHANNEL_BATCH
+) -> ClassActivationMapper:
     """The mapper of a Block-1 source; ``auto`` picks the paper's path for this model's head."""
     if source == "auto":
         source = "cam" if model.head_path == "cam" else "gradient"

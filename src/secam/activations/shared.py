@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import torch
 
 from secam.activations.base import Capture, ClassActivationMapper
-from secam.activations.methods import make_mapper
+from secam.activations.methods import CHANNEL_BATCH, make_mapper
 from secam.models.registry import LoadedModel
 from secam.timing import Stopwatch
 
@@ -20,7 +20,9 @@ from secam.timing import Stopwatch
 class SharedPass:
     """Maps of several sources for a batch from one forward (and at most one backward)."""
 
-    def __init__(self, model: LoadedModel, sources: Sequence[str], channel_batch: int = 64) -> None:
+    def __init__(
+        self, model: LoadedModel, sources: Sequence[str], channel_batch: int = CHANNEL_BATCH
+    ) -> None:
         if not sources:
             raise ValueError("SharedPass needs at least one map source")
         self.mappers: dict[str, ClassActivationMapper] = {

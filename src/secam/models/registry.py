@@ -1,17 +1,20 @@
-"""Model registry: the embedded EfficientNet-Lite0 and any torchvision classifier by name."""
+"""Models by name: the embedded EfficientNet-Lite0, any torchvision classifier, or a user's own
+``nn.Module`` (a ``package.module:factory`` name, or an instance given to :func:`wrap_model`)."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from secam.classes import ClassList, imagenet_classes, load_class_names
 from secam.config import EMBEDDED_MODEL
-from secam.models import checkpoints, efficientnet_lite
+from secam.models import checkpoints, efficientnet_lite, user
 from secam.models.checkpoints import WeightsUnavailableError
 from secam.models.inspection import HeadInfo, inspect_head
 from secam.models.preprocessing import Preprocessing
@@ -29,6 +32,7 @@ class LoadedModel:
     head: HeadInfo
     weights: str  # what was loaded: a file digest, a torchvision enum, or "random"
     device: torch.device
+    classes: ClassList = field(default_factory=imagenet_classes)  # in output order
 
     @property
     def head_path(self) -> str:
@@ -138,19 +142,99 @@ def _load_torchvision(name: str, weights_name: str | None) -> tuple[nn.Module, P
     return module, preprocessing, str(weights)
 
 
+def wrap_model(
+    module: nn.Module,
+    *,
+    name: str = "model",
+    input_size: tuple[int, int] = (224, 224),
+    preprocessing: Preprocessing | None = None,
+    target_layer: str | None = None,
+    classes: ClassList | Sequence[str] | str | Path | None = None,
+    device: str | torch.device | None = None,
+    weights: str = "user",
+) -> LoadedModel:
+    """Any image classifier ``module`` ((N, 3, H, W) -> (N, classes) logits), ready to explain.
+
+    ``preprocessing`` defaults to resizing to ``input_size`` with the ImageNet mean and std;
+    ``classes`` (names in output order, a class-names file, or a :class:`ClassList`) defaults to
+    the 1000 ImageNet classes when the model has 1000 outputs and to ``class 0``, ``class 1``, ...
+    otherwise. ``device`` None keeps the module where it is. The target layer is detected
+    (see :mod:`secam.models.inspection`) unless given.
+    """
+    preprocessing = preprocessing or Preprocessing.imagenet(tuple(input_size))  # type: ignore[arg-type]
+    if device is None:
+        parameter = next(module.parameters(), None)
+        device = parameter.device if parameter is not None else torch.device("cpu")
+    device = resolve_device(device) if isinstance(device, str) else device
+    module = module.eval().to(device)
+    head = inspect_head(module, preprocessing.input_size, target_layer)
+    n_classes = _output_classes(module, preprocessing, device)
+    class_list = _class_list(classes, n_classes)
+    if len(class_list) != n_classes:
+        raise ValueError(
+            f"model {name!r} has {n_classes} outputs but {len(class_list)} class names"
+        )
+    return LoadedModel(name, module, preprocessing, head, weights, device, class_list)
+
+
+def _output_classes(module: nn.Module, preprocessing: Preprocessing, device: torch.device) -> int:
+    probe = torch.zeros(1, 3, *preprocessing.input_size, device=device)
+    with torch.no_grad():
+        logits = module(probe)
+    if logits.dim() != 2:
+        raise ValueError(f"the model returns a {tuple(logits.shape)} tensor, not (N, classes)")
+    return int(logits.shape[1])
+
+
+def _class_list(classes: ClassList | Sequence[str] | str | Path | None, n: int) -> ClassList:
+    if isinstance(classes, ClassList):
+        return classes
+    if isinstance(classes, str | Path):
+        return load_class_names(classes)
+    if classes is not None:
+        return ClassList.from_names(classes)
+    return (
+        imagenet_classes()
+        if n == len(imagenet_classes())
+        else ClassList.from_names([f"class {i}" for i in range(n)])
+    )
+
+
 def load_model(
     name: str,
     weights: str | None = "DEFAULT",
     target_layer: str | None = None,
     device: str | torch.device = "cpu",
     seed: int = 0,
+    *,
+    factory: str | None = None,
+    classes: str | Path | None = None,
+    input_size: tuple[int, int] = (224, 224),
 ) -> LoadedModel:
-    """Load a model by registry name, in eval mode, on ``device``.
+    """Load a model by name, in eval mode, on ``device``.
 
     ``weights``: for torchvision models a weights enum member name or "DEFAULT"; ``None`` gives
     random weights (seeded by ``seed``, for tests). The embedded model ignores names other
-    than None.
+    than None. A user model is built by ``factory`` (``package.module:function``; ``name`` may
+    itself be that string) with ``weights`` a local state-dict file or None, ``classes`` a
+    class-names file and ``input_size`` its input (ImageNet normalisation).
     """
+    if factory is None and user.is_factory(name):
+        factory = name
+    if factory is not None:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            module = user.build_user_model(factory, weights)
+        described = f"sha256:{checkpoints.file_sha256(Path(weights))}" if weights else "factory"
+        return wrap_model(
+            module,
+            name=name,
+            input_size=input_size,
+            target_layer=target_layer,
+            classes=classes,
+            device=device,
+            weights=described,
+        )
     device = resolve_device(device) if isinstance(device, str) else device
     if name == EMBEDDED_MODEL:
         with torch.random.fork_rng(devices=[]):
@@ -164,4 +248,5 @@ def load_model(
             module, preprocessing, described = _load_torchvision(name, weights)
     module = module.eval().to(device)
     head = inspect_head(module, preprocessing.input_size, target_layer)
-    return LoadedModel(name, module, preprocessing, head, described, device)
+    class_list = imagenet_classes() if classes is None else load_class_names(classes)
+    return LoadedModel(name, module, preprocessing, head, described, device, class_list)

@@ -19,14 +19,35 @@ import torch
 
 from secam.activations import SharedPass
 from secam.artifacts import TABLES, ArrayWriter, write_table
-from secam.classes import imagenet_classes
+from secam.classes import ClassList, imagenet_classes
 from secam.imaging import load_rgb
 from secam.methods import map_sources
 from secam.pipeline.common import batch_size_for, load_configured_model, shard_rows
 from secam.sources import ImageSource
 from secam.timing import Stopwatch
 
-DEFAULT_BATCH_SIZE = {"cpu": 4, "cuda": 64}
+
+def _label_targets(batch: pd.DataFrame, classes: ClassList, model_name: str) -> list[int]:
+    """``target: label``: each image's class in the model's own class list."""
+    targets = []
+    for row in batch.itertuples():
+        index = classes.matching(row.wnid, row.label)
+        if index is None:
+            raise ValueError(
+                f"target: label, but {model_name}'s classes hold neither {row.wnid} nor "
+                f"{row.label!r} (image {row.image_id}); explain the predicted class instead"
+            )
+        targets.append(index)
+    return targets
+
+
+def _dataset_index(classes: ClassList, index: int) -> int:
+    """The standard 1000-class index of the model's class ``index`` (-1: not an ImageNet class),
+    so that a model with its own class list is scored against the ground truth by name."""
+    if classes is imagenet_classes():
+        return index
+    found = imagenet_classes().matching(classes.wnids[index], classes.labels[index])
+    return -1 if found is None else found
 
 
 def run_activate(
@@ -41,13 +62,11 @@ def run_activate(
 ) -> None:
     rows = shard_rows(manifest_path, shard)
     model = load_configured_model(model_name, config, threads)
-    classes = imagenet_classes()
-    channel_batch = config.get("score_cam", {}).get("channel_batch", 64)
+    classes = model.classes
     sources = map_sources(config["methods"], model.head_path)
-    shared_pass = SharedPass(model, sources, channel_batch=channel_batch)
-    setting = config.get("activation", {}).get("batch_size", DEFAULT_BATCH_SIZE)
-    batch_size = max(1, batch_size_for(setting, model.device.type))
-    by_label = config.get("target", "predicted") == "label"
+    shared_pass = SharedPass(model, sources, channel_batch=config["score_cam"]["channel_batch"])
+    batch_size = max(1, batch_size_for(config["activation"]["batch_size"], model.device.type))
+    by_label = config["target"] == "label"
     batches = [rows.iloc[i : i + batch_size] for i in range(0, len(rows), batch_size)]
 
     def decode(batch: pd.DataFrame) -> list:
@@ -68,7 +87,7 @@ def run_activate(
             watch = Stopwatch(model.device)
             with watch.lap("forward"):
                 inputs = preprocess(images)
-            targets = [int(i) for i in batch["class_index"]] if by_label else None
+            targets = _label_targets(batch, classes, model_name) if by_label else None
             capture, maps = shared_pass(inputs, targets, watch)
             probabilities = torch.softmax(capture.logits.double(), dim=1)
             top = torch.topk(probabilities, 5, dim=1)
@@ -93,6 +112,7 @@ def run_activate(
                         }
                     )
                 target = int(capture.targets[position])
+                top1 = int(top.indices[position][0])
                 predictions.append(
                     {
                         "image_id": row.image_id,
@@ -102,6 +122,7 @@ def run_activate(
                         "target_label": classes.labels[target],
                         "top5_indices": [int(i) for i in top.indices[position]],
                         "top5_probs": [float(p) for p in top.values[position]],
+                        "predicted_index": _dataset_index(classes, top1),
                         "device": model.device_name(),
                     }
                 )

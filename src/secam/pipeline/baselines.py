@@ -31,16 +31,11 @@ from secam.baselines import (
     image_rng,
     random_order,
 )
-from secam.faithfulness import pointing_hit
+from secam.explanation import explain_map
 from secam.methods import method_spec
-from secam.metrics import METRICS, energy_inside
+from secam.metrics import MASK_METRICS, Explained, score_batch
 from secam.pipeline.explain import ShardInputs
-from secam.regions import upsample
 from secam.selection import Selection, rank_regions, regions_mask, selections_from_config
-
-
-def _scores(masks: list[np.ndarray], boxes: list) -> dict[str, np.ndarray]:
-    return {metric.name: metric.evaluate_batch(masks, [boxes] * len(masks)) for metric in METRICS}
 
 
 def _comparators(
@@ -61,7 +56,7 @@ def _comparators(
         spec = method_spec(method)
         if spec.kind == "pixels":
             grid = torch.from_numpy(maps[f"{spec.resolved_source(head_path)}/{image_id}"])
-            comparators[method] = PixelRanking(upsample(grid, shape).numpy())
+            comparators[method] = PixelRanking(explain_map(grid, shape, None, spec.kind).heatmap)
         else:
             scores = np.asarray(rows.loc[[image_id], "region_scores"].iloc[0], dtype=np.float64)
             comparators[method] = RegionRanking(labels, rank_regions(scores))
@@ -102,15 +97,13 @@ def _fixed_baselines(
     ]
     fixed.append(_Fixed(FULL_IMAGE, FULL_IMAGE_SELECTION, full_image(labels.shape), flat, False))
     seconds = (time.perf_counter() - start) / len(fixed)
-    values = _scores([baseline.mask for baseline in fixed], boxes)
+    values = score_batch([Explained(b.mask, b.heatmap) for b in fixed], [boxes] * len(fixed))
     return [
         {
             "method": baseline.method,
             "selection": baseline.selection,
             "area": float(baseline.mask.mean()),
             "truncated": baseline.truncated,
-            "energy_ebpg": energy_inside(baseline.heatmap, boxes),
-            "pointing_hit": float(pointing_hit(baseline.heatmap, boxes)),
             "seconds": seconds,
             **{name: float(v[index]) for name, v in values.items()},
         }
@@ -146,7 +139,9 @@ def _matched(
                         "comparator_area": float(mask.mean()),
                     }
                 )
-    values = _scores(masks, boxes) if masks else {}
+    # the comparators are masks drawn at an area: the mask metrics only
+    items = [Explained(mask) for mask in masks]
+    values = score_batch(items, [boxes] * len(items), MASK_METRICS) if items else {}
     return [
         {**row, **{name: float(v[index]) for name, v in values.items()}}
         for index, row in enumerate(rows)
@@ -187,7 +182,7 @@ def run_baselines(
                 "model": model_name,
                 "target_index": int(prediction["target_index"]),
                 "label_index": int(row.class_index),
-                "predicted_index": int(prediction["top5_indices"][0]),
+                "predicted_index": int(prediction["predicted_index"]),
                 "n_regions": order.size,
             }
             baseline_rows += [

@@ -28,12 +28,16 @@ def load_configured_model(name: str, config: dict[str, Any], threads: int = 1) -
     from secam.models.registry import load_model
 
     torch.set_num_threads(max(1, int(threads)))
-    options = config.get("model_options", {}).get(name, {})
+    options = config["model_options"].get(name, {})
+    factory = options.get("factory")
     return load_model(
         name,
-        weights=options.get("weights", "DEFAULT"),
+        weights=options.get("weights", None if factory else "DEFAULT"),
         target_layer=options.get("target_layer"),
-        device=config.get("device", "auto"),
+        device=config["device"],
+        factory=factory,
+        classes=options.get("classes"),
+        **({"input_size": tuple(options["input_size"])} if factory else {}),
     )
 
 

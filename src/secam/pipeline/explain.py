@@ -19,20 +19,12 @@ import pandas as pd
 import torch
 
 from secam.artifacts import TABLES, ArrayWriter, open_arrays, read_table, write_table
-from secam.faithfulness import pointing_hit
+from secam.explanation import Selected, explain_map
 from secam.imaging import load_rgb
-from secam.lime_explainer import lime_scorer
+from secam.lime import lime_scorer
 from secam.methods import method_spec
-from secam.metrics import energy_inside
 from secam.pipeline.common import batch_size_for, lime_subset, load_configured_model, shard_rows
-from secam.regions import region_means, upsample
-from secam.selection import (
-    Selection,
-    regions_mask,
-    select_regions,
-    selections_from_config,
-    threshold_mask,
-)
+from secam.selection import Selection, selections_from_config
 from secam.sources import ImageSource
 from secam.timing import Stopwatch
 
@@ -99,11 +91,9 @@ class _Writer:
         seconds: dict[str, float],
         segmentation_seconds: float,
         device: str,
-        results: Sequence[tuple[Selection, np.ndarray, np.ndarray, bool, float]],
+        results: Sequence[Selected],
         region_scores: np.ndarray | None,
         n_regions: int,
-        heatmap: np.ndarray,
-        boxes: list,
         batch_size: int,
         threads: int | None = None,
     ) -> None:
@@ -112,10 +102,10 @@ class _Writer:
         unknown = set(seconds) - set(COMPONENTS)
         if unknown:
             raise ValueError(f"unknown timing components {sorted(unknown)}")
-        energy, hit = energy_inside(heatmap, boxes), float(pointing_hit(heatmap, boxes))
         shared = sum(seconds.values())
         select_times = []
-        for selection, mask, regions, truncated, select_seconds in results:
+        for result in results:
+            selection, mask, select_seconds = result.selection, result.mask, result.seconds
             self.masks.add(f"{image_id}/{selection.name}", mask)
             select_times.append(select_seconds)
             self.rows.append(
@@ -126,13 +116,11 @@ class _Writer:
                     "selection": selection.name,
                     "target_index": int(target),
                     "n_regions": n_regions,
-                    "selected_regions": [int(r) for r in regions],
+                    "selected_regions": [int(r) for r in result.regions],
                     "region_scores": []
                     if region_scores is None
                     else [float(s) for s in region_scores],
-                    "truncated": bool(truncated),
-                    "energy_ebpg": energy,
-                    "pointing_hit": hit,
+                    "truncated": bool(result.truncated),
                     "area": float(mask.mean()),
                     "seconds": shared + select_seconds,
                 }
@@ -174,28 +162,6 @@ def _writing(model: str, method: str, outputs: ExplanationOutputs) -> Iterator[_
     writer.write_tables(outputs)
 
 
-def _select_all(
-    selections: Sequence[Selection],
-    labels: np.ndarray | None,
-    scores: np.ndarray | None,
-    full_map: torch.Tensor | None,
-    device: torch.device,
-) -> list[tuple[Selection, np.ndarray, np.ndarray, bool, float]]:
-    results = []
-    for selection in selections:
-        watch = Stopwatch(device)
-        with watch.lap("select"):
-            if scores is not None and labels is not None:
-                regions, truncated = select_regions(scores, selection)
-                mask = regions_mask(labels, regions)
-            else:
-                assert full_map is not None
-                regions, truncated = np.zeros(0, dtype=np.int64), False
-                mask = threshold_mask(full_map, selection.value)
-        results.append((selection, mask, regions, truncated, watch["select"]))
-    return results
-
-
 def run_explain_maps(
     method: str,
     model_name: str,
@@ -226,18 +192,18 @@ def run_explain_maps(
                     )
                     continue
                 source = spec.resolved_source(prediction["head_path"])
-                grid = torch.from_numpy(maps[f"{source}/{row.image_id}"])
+                labels = label_images[row.image_id] if spec.kind == "regions" else None
                 watch = Stopwatch(device)
-                with watch.lap("upsample"):
-                    full_map = upsample(grid, (row.height, row.width))
-                labels = label_images[row.image_id]
-                scores = None
-                if spec.kind == "regions":
-                    with watch.lap("region"):
-                        scores = region_means(full_map, torch.from_numpy(labels)).numpy()
-                results = _select_all(
-                    selections, labels if scores is not None else None, scores, full_map, device
+                explained = explain_map(
+                    torch.from_numpy(maps[f"{source}/{row.image_id}"]),
+                    (row.height, row.width),
+                    labels,
+                    spec.kind,
+                    selections,
+                    watch=watch,
+                    device=device,
                 )
+                scores = explained.region_scores
                 pass_times = map_times.loc[(row.image_id, source)]
                 writer.add(
                     row.image_id,
@@ -251,11 +217,9 @@ def run_explain_maps(
                     },
                     float(segmentation.loc[row.image_id, "seconds"]),
                     str(prediction["device"]),
-                    results,
+                    explained.selected,
                     scores,
-                    int(labels.max()) + 1 if scores is not None else 0,
-                    full_map.numpy() if scores is None else scores[labels],
-                    row.boxes,
+                    int(labels.max()) + 1 if labels is not None else 0,
                     int(pass_times["batch_size"]),
                     int(pass_times["threads"]),
                 )
@@ -285,6 +249,7 @@ def run_explain_lime(
     model = load_configured_model(model_name, config, threads)
     batch_size = max(1, batch_size_for(options["batch_size"], model.device.type))
     selections = selections_for(method, config)
+    spec = method_spec(method)
     scorer = lime_scorer(method)
 
     def explain(
@@ -324,7 +289,15 @@ def run_explain_lime(
                 scores = explain(image, labels, target, options["num_samples"], watch)
             # what the scorer did not time itself is its sampling (the package's data_labels)
             sampling = watch["total"] - watch["forward"] - watch["surrogate"]
-            results = _select_all(selections, labels, scores, None, model.device)
+            results = explain_map(
+                None,
+                labels.shape,
+                labels,
+                spec.kind,
+                selections,
+                region_scores=scores,
+                device=model.device,
+            ).selected
             writer.add(
                 row.image_id,
                 target,
@@ -338,7 +311,5 @@ def run_explain_lime(
                 results,
                 scores,
                 int(labels.max()) + 1,
-                scores[labels],
-                row.boxes,
                 batch_size,
             )

@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 
 from secam.artifacts import TABLES, open_arrays, read_table, write_table
+from secam.explanation import explain_map
 from secam.faithfulness import region_curves
 from secam.imaging import load_rgb
-from secam.lime_explainer import probability_fn
+from secam.lime import probability_fn
 from secam.methods import method_spec
 from secam.pipeline.common import batch_size_for, load_configured_model
 from secam.pipeline.explain import ShardInputs
-from secam.regions import region_means, upsample
 from secam.sources import ImageSource
 from secam.timing import Stopwatch
 
@@ -45,8 +45,8 @@ def run_faithfulness(
             labels = label_images[row.image_id]
             if spec.kind == "pixels":
                 source = spec.resolved_source(predictions.loc[row.image_id, "head_path"])
-                heat = upsample(maps[f"{source}/{row.image_id}"], (row.height, row.width))
-                scores = region_means(heat, labels).numpy()
+                grid = maps[f"{source}/{row.image_id}"]
+                scores = explain_map(grid, (row.height, row.width), labels, spec.kind).region_scores
             else:
                 scores = np.asarray(explained.loc[row.image_id, "region_scores"], dtype=np.float64)
             target = int(explained.loc[row.image_id, "target_index"])

@@ -1,9 +1,15 @@
-"""Report: merge the shards, summarise, and draw the example grid."""
+"""Report: merge the shards, summarise, and draw the example grid.
+
+The per-shard files come as mappings from what a file holds to its path, keyed by the tuple of
+its wildcard values, as :meth:`secam.layout.ResultsLayout.files` builds them: ``(model, shard)``
+for predictions and maps, ``(model, method, shard)`` for explanations, masks and metrics,
+``(shard,)`` for superpixels, with the algorithm first in the segmentation comparison's.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +49,15 @@ from secam.report.tables import (
     to_markdown,
 )
 
+# A shard file's key: the values of its wildcards (see the module's docstring).
+Key = tuple[str, ...]
 
-def concat_tables(paths: Sequence[str | Path], table: str) -> pd.DataFrame:
+
+def concat_tables(paths: Iterable[str | Path], table: str) -> pd.DataFrame:
     return _concat_with_sources(paths, table)[0]
 
 
-def _concat_with_sources(paths: Sequence[str | Path], table: str) -> tuple[pd.DataFrame, pd.Series]:
+def _concat_with_sources(paths: Iterable[str | Path], table: str) -> tuple[pd.DataFrame, pd.Series]:
     """The shards merged and sorted, and the file each row came from."""
     frames = [read_table(p, table).assign(_source=str(p)) for p in paths]
     frames = [f for f in frames if not f.empty]
@@ -73,23 +82,27 @@ COLLECTED = {
 
 
 def run_collect(
-    files: dict[str, tuple[Sequence[str], str]],
+    files: Mapping[str, tuple[Mapping[Key, str], str]],
     manifest_path: str | Path,
-    prediction_paths: Sequence[str | Path],
+    predictions: Mapping[Key, str],
     models: Sequence[str],
     methods: Sequence[str],
     lime: dict[str, Any],
+    not_run: Mapping[str, str] | None = None,
 ) -> None:
-    """Merge the per-shard tables: ``files`` maps a name of :data:`COLLECTED` to (shard files,
-    merged output). Nothing is written unless every table holds exactly the explanations the
-    manifest calls for (:mod:`secam.pipeline.completeness`); ``lime`` gives LIME's subset
-    (``max_images``, ``seed``)."""
+    """Merge the per-shard tables: ``files`` maps a name of :data:`COLLECTED` to (its shard
+    files, the merged output). Nothing is written unless every table holds exactly the
+    explanations the manifest calls for (:mod:`secam.pipeline.completeness`); ``lime`` gives
+    LIME's subset (``max_images``, ``seed``). ``not_run`` maps the tables of the stages switched
+    off to their merged output, written empty (the report says they were not measured)."""
+    for name, out in (not_run or {}).items():
+        write_table(empty_table(COLLECTED[name]), out, COLLECTED[name])
     merged, sources = {}, {}
-    for name, (paths, _) in files.items():
-        merged[name], sources[name] = _concat_with_sources(paths, COLLECTED[name])
+    for name, (shard_files, _) in files.items():
+        merged[name], sources[name] = _concat_with_sources(shard_files.values(), COLLECTED[name])
     expected = expected_explanations(
         read_table(manifest_path, "manifest"),
-        concat_tables(prediction_paths, "predictions"),
+        concat_tables(predictions.values(), "predictions"),
         models,
         methods,
         lime.get("max_images"),
@@ -116,7 +129,7 @@ def run_quantitative(
     baselines_path: str,
     matched_path: str,
     manifest_path: str,
-    predictions: Sequence[str],
+    predictions: Mapping[Key, str],
     config: dict[str, Any],
     tables: dict[str, str],
     timing_figures: Sequence[str],
@@ -126,14 +139,16 @@ def run_quantitative(
     """Quantitative (methods, then baselines), paired, matched-area, timing, faithfulness and
     claims tables (CSV, Markdown, LaTeX), the timing plot and the faithfulness curves.
 
-    ``tables`` maps ``<table>_<csv|md|tex>`` to output paths; ``segmentation_path`` is the
-    segmentation comparison's CSV when the run has one (claim (c) reads it).
+    ``tables`` maps ``<table>_<csv|md|tex>`` to output paths, ``predictions`` (model, shard) to
+    the prediction files; ``segmentation_path`` is the segmentation comparison's CSV when the
+    run has one (claim (c) reads it).
     """
     metrics = read_table(metrics_path, "metrics")
     timings = read_table(timings_path, "timings")
     curves = read_table(faithfulness_path, "faithfulness")
     baselines = read_table(baselines_path, "metrics")
     matched = read_table(matched_path, "matched")
+    not_measured = not_measured_tables(config["stages"])
     options = config["report"]
     resamples, seed = options["bootstrap_resamples"], options["seed"]
     frames = {
@@ -149,13 +164,13 @@ def run_quantitative(
     }
     head_paths = {
         row.model: row.head_path
-        for path in predictions
+        for path in predictions.values()
         for row in read_table(path, "predictions").itertuples()
     }
     frames["claims"] = claims_table(
         metrics,
         timings,
-        frames["matched_area"],
+        None if "matched_area" in not_measured else frames["matched_area"],
         read_table(manifest_path, "manifest"),
         head_paths,
         resamples,
@@ -164,15 +179,29 @@ def run_quantitative(
     )
     for key, path in tables.items():
         name, fmt = key.rsplit("_", 1)
-        write_text(path, render(frames[name], fmt))
+        write_text(path, render(frames[name], fmt, not_measured.get(name)))
     draw_timing(timings, timing_figures)
     draw_curves(curves, curve_figures)
+
+
+# The tables an optional stage feeds, by the stage's key in the config's ``stages`` section.
+TABLES_OF_STAGE = {"faithfulness": ("faithfulness",), "baselines": ("matched_area",)}
+
+
+def not_measured_tables(stages: Mapping[str, bool]) -> dict[str, str]:
+    """{table: why it holds nothing} for the tables of the stages switched off."""
+    return {
+        table: f"not measured: stages.{stage} is off in this run's configuration"
+        for stage, names in TABLES_OF_STAGE.items()
+        if not stages[stage]
+        for table in names
+    }
 
 
 def run_paper_outputs(
     manifest_path: str,
     timings_path: str,
-    artifacts: dict[str, Sequence[str]],
+    artifacts: Mapping[str, Mapping[Key, str]],
     config: dict[str, Any],
     table_one_paths: dict[str, str],
     figures: dict[int, Sequence[str]],
@@ -180,8 +209,10 @@ def run_paper_outputs(
 ) -> None:
     """Table I, the grids of Tables II and III, and Figures 1-5 (see :mod:`secam.report.paper`).
 
-    Table II holds the models with a global-average-pooling head (CAM exists), Table III the
-    others (the paper's VGG16); ``grids`` maps 2 and 3 to their PNG and PDF paths.
+    ``artifacts`` maps "segments", "maps", "predictions" and "masks" to their shard files (the
+    keys of :class:`RunData`). Table II holds the models with a global-average-pooling head (CAM
+    exists), Table III the others (the paper's VGG16); ``grids`` maps 2 and 3 to their PNG and
+    PDF paths.
     """
     data = RunData(
         read_table(manifest_path, "manifest"),
@@ -226,46 +257,44 @@ def _head_path(data: RunData, model: str) -> str | None:
 
 def run_examples(
     manifest_path: str,
-    explanations: Sequence[str],
-    masks: Sequence[str],
-    predictions: Sequence[str],
+    explanations: Mapping[Key, str],
+    masks: Mapping[Key, str],
+    predictions: Mapping[Key, str],
     config: dict[str, Any],
     out_png: str,
 ) -> None:
+    """The example grid; ``explanations`` and ``masks`` map (model, method, shard) to the
+    explanation tables and their masks, ``predictions`` (model, shard) to the predictions."""
     manifest = read_table(manifest_path, "manifest")
     image_ids = sorted(manifest["image_id"])[: config["report"]["example_images"]]
-    cells = ExampleCell.gather(manifest, image_ids, explanations, masks, predictions)
+    cells = ExampleCell.gather(manifest, image_ids, explanations, masks, predictions.values())
     draw_examples(cells, manifest.set_index("image_id"), out_png)
 
 
 def run_segmentation_comparison(
     manifest_path: str,
-    main: dict[str, Sequence[str]],
-    compared: dict[str, Sequence[str]],
+    files: Mapping[str, Mapping[Key, str]],
     config: dict[str, Any],
     tables: dict[str, str],
     figures: Sequence[str],
 ) -> None:
     """The segmentation comparison's table and figure (see :mod:`secam.report.segmentation`).
 
-    ``main`` and ``compared`` map "metrics", "masks", "labels" and "segments" to the per-shard
-    files of the main run and of the compared algorithms (``segcompare/<algorithm>/...``).
+    ``files`` maps "metrics" and "masks" to {(algorithm, model, method, shard): path} and
+    "labels" and "segments" to {(algorithm, shard): path}: the main algorithm's (the main run's
+    files) and each compared algorithm's.
     """
     manifest = read_table(manifest_path, "manifest")
     algorithm = config["segmentation"]["algorithm"]
     metrics = pd.concat(
         [
-            read_table(path, "metrics").assign(
-                algorithm=segmentation_report.algorithm_of(path, algorithm)
-            )
-            for path in [*main["metrics"], *compared["metrics"]]
+            read_table(path, "metrics").assign(algorithm=key[0])
+            for key, path in sorted(files["metrics"].items())
         ],
         ignore_index=True,
     )
-    mask_files = [*main["masks"], *compared["masks"]]
-    counts = segmentation_report.region_counts(
-        [*main["segments"], *compared["segments"]], algorithm
-    )
+    mask_files = files["masks"]
+    counts = segmentation_report.region_counts(files["segments"])
     options = config["report"]
     table = segmentation_report.comparison_table(
         metrics,
@@ -282,19 +311,17 @@ def run_segmentation_comparison(
     model = config["models"][0]
     explained = [
         ids
-        for (_, m, _), ids in segmentation_report.explained_images(mask_files, algorithm).items()
+        for (_, m, _), ids in segmentation_report.explained_images(mask_files).items()
         if m == model
     ]
     shown = sorted(set.intersection(*explained))[: options["example_images"]] if explained else []
     labels: dict[str, dict] = {}
-    for path in [*main["labels"], *compared["labels"]]:
-        labels.setdefault(segmentation_report.algorithm_of(path, algorithm), {}).update(
-            read_arrays(path, shown)
-        )
+    for (label_algorithm, _), path in sorted(files["labels"].items()):
+        labels.setdefault(label_algorithm, {}).update(read_arrays(path, shown))
     segmentation_report.draw_comparison(
         manifest,
         labels,
-        segmentation_report.load_masks(mask_files, algorithm, shown),
+        segmentation_report.load_masks(mask_files, shown),
         [algorithm, *config["segmentation"]["compare"]],
         model,
         config["segmentation"]["compare_methods"],

@@ -78,6 +78,13 @@ def _localisation(
     }
 
 
+def _baselines_off(*_: object, **__: object) -> dict[str, str]:
+    return {
+        "evidence": "the matched-area comparison is off (stages.baselines: false)",
+        "verdict": "not measured",
+    }
+
+
 def _log_ratio(
     timings: pd.DataFrame, model: str, top: str, bottom: str, resamples: int, seed: int
 ) -> tuple[float, float, float, int] | None:
@@ -185,7 +192,7 @@ def _no_gap(
 def claims_table(
     metrics: pd.DataFrame,
     timings: pd.DataFrame,
-    matched: pd.DataFrame,
+    matched: pd.DataFrame | None,
     manifest: pd.DataFrame,
     head_paths: dict[str, str],
     resamples: int = 2000,
@@ -194,9 +201,11 @@ def claims_table(
 ) -> pd.DataFrame:
     """Every claim per model, with its evidence and verdict (rules in the module docstring).
 
-    ``matched`` is the matched-area table (:func:`secam.report.matched.matched_area`);
-    ``segmentation`` is the segmentation comparison's table, when the run has one.
+    ``matched`` is the matched-area table (:func:`secam.report.matched.matched_area`), None
+    when the baselines stage is off; ``segmentation`` is the segmentation comparison's table,
+    when the run has one.
     """
+    localisation = _localisation if matched is not None else _baselines_off
     rows = []
     shares = box_share(manifest)
     for model in sorted(set(metrics["model"])):
@@ -205,18 +214,18 @@ def claims_table(
             (
                 f"(a) {method_spec(method).display_name} localises the object beyond area and "
                 "centre bias (beats random regions and a centred box of the same area)",
-                _localisation(matched, model, method, (RANDOM_REGIONS, CENTRE_BOX), False),
+                localisation(matched, model, method, (RANDOM_REGIONS, CENTRE_BOX), False),
             )
             for method in methods
         ]
         claims += [
             (
                 "(a) SeCAM localises human boxes at least as well as LIME",
-                _localisation(matched, model, "secam", ("lime",), at_least=True),
+                localisation(matched, model, "secam", ("lime",), at_least=True),
             ),
             (
                 "(a) SeCAM localises human boxes better than CAM and Grad-CAM",
-                _localisation(matched, model, "secam", ("cam", "gradcam"), at_least=False),
+                localisation(matched, model, "secam", ("cam", "gradcam"), at_least=False),
             ),
             (
                 "(b) SeCAM runs in about CAM's time and over 100x faster than LIME",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from matplotlib.patches import Rectangle
 from skimage.segmentation import find_boundaries
 
 from secam.artifacts import atomic_path, read_arrays, read_table
-from secam.classes import imagenet_classes
+from secam.classes import imagenet_classes, predicted_label
 from secam.imaging import load_rgb
 from secam.report.ordering import describe, method_rank, selection_rank
 from secam.sources import ImageSource
@@ -39,23 +39,25 @@ class ExampleCell:
         cls,
         manifest: pd.DataFrame,
         image_ids: Sequence[str],
-        explanations: Sequence[str],
-        masks: Sequence[str],
-        predictions: Sequence[str],
+        explanations: Mapping[tuple[str, ...], str],
+        masks: Mapping[tuple[str, ...], str],
+        predictions: Iterable[str],
     ) -> list[ExampleCell]:
+        """The cells of ``image_ids``: ``explanations`` and ``masks`` map the same keys (say
+        model, method, shard) to an explanation table and its masks."""
         wanted = set(image_ids)
         predicted: dict[tuple[str, str], int] = {}
         for path in predictions:
             table = read_table(path, "predictions")
             for row in table.itertuples():
-                predicted[(row.model, row.image_id)] = int(row.top5_indices[0])
+                predicted[(row.model, row.image_id)] = int(row.predicted_index)
         cells = []
-        for table_path, mask_path in zip(explanations, masks, strict=True):
+        for key, table_path in explanations.items():
             table = read_table(table_path, "explanations")
             table = table[table["image_id"].isin(wanted)]
             if table.empty:
                 continue
-            arrays = read_arrays(mask_path)
+            arrays = read_arrays(masks[key])
             for row in table.itertuples():
                 cells.append(
                     cls(
@@ -96,7 +98,7 @@ def draw_examples(cells: Sequence[ExampleCell], manifest: pd.DataFrame, out: str
     for c, (model, image_id) in enumerate(columns):
         label = classes.short_label(int(manifest.loc[image_id, "class_index"]))
         any_cell = next(v for k, v in lookup.items() if k[2:] == (model, image_id))
-        title = f"{model}\nL: {label}\nP: {classes.short_label(any_cell.predicted)}"
+        title = f"{model}\nL: {label}\nP: {predicted_label(classes, any_cell.predicted)}"
         axes[0, c].set_title(title, fontsize=7)
     for r, (method, selection) in enumerate(rows):
         axes[r, 0].set_ylabel(

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from secam.artifacts import TABLES, atomic_path, check_columns, read_arrays, read_table
-from secam.classes import imagenet_classes
+from secam.classes import imagenet_classes, predicted_label
 from secam.imaging import load_rgb
 from secam.report.overlay import draw_overlay
 from secam.sources import ImageSource
@@ -31,36 +31,26 @@ FIGURE_SELECTION = "top3"  # the paper's figures show three regions
 
 @dataclass
 class RunData:
-    """Lazy access to a finished run's per-shard artifacts, given as explicit file lists.
-
-    Paths follow the workflow's layout: ``segments/<shard>.npz``, ``activations/<model>/<shard>
-    .{npz,parquet}`` and ``explanations/<model>/<method>/<shard>.npz``.
+    """Lazy access to a finished run's per-shard artifacts, given as mappings from what a file
+    holds to its path: ``segments`` (the superpixel labels) keyed by ``(shard,)``, ``maps`` and
+    ``predictions_files`` by ``(model, shard)``, ``masks`` by ``(model, method, shard)``.
     """
 
     manifest: pd.DataFrame
-    segments: Sequence[str | Path] = ()
-    maps: Sequence[str | Path] = ()
-    predictions_files: Sequence[str | Path] = ()
-    masks: Sequence[str | Path] = ()
+    segments: Mapping[tuple[str], str | Path] = field(default_factory=dict)
+    maps: Mapping[tuple[str, str], str | Path] = field(default_factory=dict)
+    predictions_files: Mapping[tuple[str, str], str | Path] = field(default_factory=dict)
+    masks: Mapping[tuple[str, str, str], str | Path] = field(default_factory=dict)
     _arrays: dict[Path, dict[str, np.ndarray]] = field(default_factory=dict)
     _predictions: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._rows = self.manifest.set_index("image_id")
 
-    def _find(self, files: Sequence[str | Path], *parts: str) -> Path | None:
-        """The file whose last folders and stem are ``parts`` (say model, method, shard)."""
-        *folders, stem = parts
-        for file in map(Path, files):
-            if file.stem == stem and file.parent.parts[
-                len(file.parent.parts) - len(folders) :
-            ] == tuple(folders):
-                return file
-        return None
-
-    def _npz(self, path: Path | None) -> dict[str, np.ndarray]:
+    def _npz(self, path: str | Path | None) -> dict[str, np.ndarray]:
         if path is None:
             return {}
+        path = Path(path)
         if path not in self._arrays:
             self._arrays[path] = read_arrays(path)
         return self._arrays[path]
@@ -73,11 +63,11 @@ class RunData:
 
     def labels(self, image_id: str) -> np.ndarray:
         shard = self.row(image_id)["shard"]
-        return self._npz(self._find(self.segments, shard))[image_id]
+        return self._npz(self.segments.get((shard,)))[image_id]
 
     def heatmap(self, model: str, image_id: str, source: str = "cam") -> np.ndarray | None:
         row = self.row(image_id)
-        grid = self._npz(self._find(self.maps, model, row["shard"])).get(f"{source}/{image_id}")
+        grid = self._npz(self.maps.get((model, row["shard"]))).get(f"{source}/{image_id}")
         if grid is None:
             return None
         # Imported here so that the table-only report jobs never pay torch's import.
@@ -87,7 +77,7 @@ class RunData:
 
     def mask(self, model: str, method: str, image_id: str, selection: str) -> np.ndarray | None:
         shard = self.row(image_id)["shard"]
-        masks = self._npz(self._find(self.masks, model, method, shard))
+        masks = self._npz(self.masks.get((model, method, shard)))
         return masks.get(f"{image_id}/{selection}")
 
     def predictions(self, model: str) -> pd.DataFrame:
@@ -98,9 +88,9 @@ class RunData:
 
     def _read_predictions(self, model: str) -> pd.DataFrame:
         frames = [
-            read_table(p, "predictions")
-            for p in map(Path, self.predictions_files)
-            if p.parent.name == model
+            read_table(path, "predictions")
+            for (file_model, _), path in self.predictions_files.items()
+            if file_model == model
         ]
         frames = [f for f in frames if not f.empty]
         return pd.concat(frames).set_index("image_id") if frames else pd.DataFrame()
@@ -215,7 +205,7 @@ def misclassified(data: RunData, model: str, count: int = 3) -> list[str]:
     wrong = [
         i
         for i in sorted(predictions.index)
-        if int(predictions.loc[i, "top5_indices"][0]) != int(labels[i])
+        if int(predictions.loc[i, "predicted_index"]) != int(labels[i])
     ]
     return wrong[:count]
 
@@ -229,12 +219,12 @@ def figure_misclassified(
         return
     classes = imagenet_classes()
     image = data.image(image_id)
-    predicted = int(data.predictions(model).loc[image_id, "top5_indices"][0])
+    predicted = int(data.predictions(model).loc[image_id, "predicted_index"])
     label = int(data.row(image_id)["class_index"])
     figure, axes = plt.subplots(1, 3, figsize=(10, 3.4))
     axes[0].imshow(image)
     axes[0].set_title(
-        f"{image_id}\nL: {classes.short_label(label)} / P: {classes.short_label(predicted)}",
+        f"{image_id}\nL: {classes.short_label(label)} / P: {predicted_label(classes, predicted)}",
         fontsize=8,
     )
     axes[0].set_axis_off()
@@ -311,7 +301,7 @@ def explanation_grid(
         label = classes.short_label(int(data.row(image_id)["class_index"]))
         predictions = data.predictions(model)
         predicted = (
-            classes.short_label(int(predictions.loc[image_id, "top5_indices"][0]))
+            predicted_label(classes, int(predictions.loc[image_id, "predicted_index"]))
             if image_id in predictions.index
             else "?"
         )

@@ -3,11 +3,14 @@
 For every algorithm, the superpixel methods' localisation metrics, the region counts that make
 the algorithms comparable, and the agreement of each explanation with the main algorithm's
 explanation of the same image (IoU of the two selected masks).
+
+The shard files come as mappings from their key to their path: (algorithm, model, method, shard)
+for masks, (algorithm, shard) for the superpixels; the main algorithm's files are the main run's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -34,13 +37,9 @@ from secam.statistics import bootstrap_ci
 
 FIGURE_SELECTION = "top3"
 
-
-def algorithm_of(path: str | Path, main: str) -> str:
-    """``segcompare/<algorithm>/...`` paths belong to a compared algorithm, the rest to ``main``."""
-    parts = Path(path).parts
-    if "segcompare" in parts:
-        return parts[parts.index("segcompare") + 1]
-    return main
+# (algorithm, model, method, shard) of a mask file; (algorithm, shard) of a superpixel file
+MaskKey = tuple[str, str, str, str]
+SegmentsKey = tuple[str, str]
 
 
 def mask_agreement(a: np.ndarray, b: np.ndarray) -> float:
@@ -49,41 +48,34 @@ def mask_agreement(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.logical_and(a, b).sum() / union) if union else 1.0
 
 
-def _mask_key(path: Path, main: str) -> tuple[str, str, str, str]:
-    """(algorithm, model, method, shard) of ``.../{model}/{method}/{shard}.npz``."""
-    return (algorithm_of(path, main), path.parent.parent.name, path.parent.name, path.stem)
-
-
 def load_masks(
-    paths: Sequence[str | Path], main: str, image_ids: Sequence[str] | None = None
+    files: Mapping[MaskKey, str | Path], image_ids: Sequence[str] | None = None
 ) -> dict[tuple[str, str, str], dict]:
     """(algorithm, model, method) -> {"<image_id>/<selection>": mask}, for ``image_ids`` only
     (all when None: only for small runs, full-resolution masks add up)."""
     wanted = None if image_ids is None else set(image_ids)
     masks: dict[tuple[str, str, str], dict] = {}
-    for path in map(Path, paths):
-        algorithm, model, method, _ = _mask_key(path, main)
+    for (algorithm, model, method, _), path in sorted(files.items()):
         keys = [k for k in array_keys(path) if wanted is None or k.rsplit("/", 1)[0] in wanted]
         masks.setdefault((algorithm, model, method), {}).update(read_arrays(path, keys))
     return masks
 
 
-def explained_images(paths: Sequence[str | Path], main: str) -> dict[tuple[str, str, str], set]:
+def explained_images(files: Mapping[MaskKey, str | Path]) -> dict[tuple[str, str, str], set]:
     """(algorithm, model, method) -> the image ids it explained (reads only the NPZ key lists)."""
     explained: dict[tuple[str, str, str], set] = {}
-    for path in map(Path, paths):
-        algorithm, model, method, _ = _mask_key(path, main)
+    for (algorithm, model, method, _), path in sorted(files.items()):
         ids = {key.rsplit("/", 1)[0] for key in array_keys(path)}
         explained.setdefault((algorithm, model, method), set()).update(ids)
     return explained
 
 
-def region_counts(paths: Sequence[str | Path], main: str) -> pd.DataFrame:
+def region_counts(files: Mapping[SegmentsKey, str | Path]) -> pd.DataFrame:
     """image_id, algorithm, n_regions from the segment tables."""
     frames = []
-    for path in paths:
+    for (algorithm, _), path in sorted(files.items()):
         table = read_table(path, "segments")[["image_id", "n_regions"]]
-        frames.append(table.assign(algorithm=algorithm_of(path, main)))
+        frames.append(table.assign(algorithm=algorithm))
     if not frames:
         return pd.DataFrame(columns=["image_id", "n_regions", "algorithm"])
     return pd.concat(frames, ignore_index=True)
@@ -110,13 +102,12 @@ def agreement_of(
     return rows
 
 
-def agreement_rows(paths: Sequence[str | Path], main: str) -> pd.DataFrame:
-    """Per image: IoU of each compared algorithm's mask with the main algorithm's.
+def agreement_rows(files: Mapping[MaskKey, str | Path], main: str) -> pd.DataFrame:
+    """Per image: IoU of each compared algorithm's mask with the ``main`` algorithm's.
 
     Reads one compared shard file and its main-run counterpart at a time, so memory does not
     grow with the number of images.
     """
-    files = {_mask_key(path, main): path for path in map(Path, paths)}
     rows = []
     for (algorithm, model, method, shard), path in sorted(files.items()):
         reference = files.get((main, model, method, shard))

@@ -164,10 +164,18 @@ def timing_table(timings: pd.DataFrame) -> pd.DataFrame:
     return check_columns(ordered(frame, "method", "device"), "timing")
 
 
-def render(frame: pd.DataFrame, fmt: str) -> str:
-    """CSV (full precision), Markdown or LaTeX (rounded) text of a table."""
+def render(frame: pd.DataFrame, fmt: str, note: str | None = None) -> str:
+    """CSV (full precision), Markdown or LaTeX (rounded) text of a table; ``note`` (why a
+    table is empty) follows the Markdown and LaTeX tables (a CSV keeps just its header)."""
     if fmt == "csv":
         return frame.to_csv(index=False, float_format="%.6g")
+    text = _render_rounded(frame, fmt)
+    if note is None:
+        return text
+    return text + (f"\n{note}\n" if fmt == "md" else f"% {note}\n")
+
+
+def _render_rounded(frame: pd.DataFrame, fmt: str) -> str:
     rounded = frame.copy()
     for column in rounded.columns:
         if rounded[column].dtype.kind != "f":

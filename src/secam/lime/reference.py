@@ -2,37 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
-import torch
 from lime import lime_image
 
+from secam.config import default
+from secam.lime.classifier import probability_fn, scores_by_region
 from secam.models.registry import LoadedModel
 from secam.timing import Stopwatch
-
-
-def probability_fn(
-    model: LoadedModel, watch: Stopwatch | None = None
-) -> Callable[[np.ndarray], np.ndarray]:
-    """The classifier LIME calls: a batch of (H, W, 3) images -> (N, classes) probabilities.
-
-    ``watch`` accumulates the calls' time in its ``forward`` lap.
-    """
-    watch = watch or Stopwatch(model.device)
-
-    def predict(images: np.ndarray) -> np.ndarray:
-        with watch.lap("forward"):
-            images = np.asarray(images)
-            if images.dtype != np.uint8:
-                images = np.clip(images, 0, 255).astype(np.uint8)
-            # inference_mode skips autograd's bookkeeping: about 10 % faster than no_grad here
-            with torch.inference_mode():
-                x = model.preprocessing(images, model.device)
-                return torch.softmax(model.module(x), dim=1).cpu().numpy().astype(np.float64)
-
-    return predict
 
 
 def lime_region_scores(
@@ -40,10 +18,10 @@ def lime_region_scores(
     image: np.ndarray,
     segments: np.ndarray,
     target: int,
-    num_samples: int = 1000,
-    seed: int = 0,
+    num_samples: int = default("lime", "num_samples"),
+    seed: int = default("lime", "seed"),
     batch_size: int = 4,
-    kernel_width: float = 0.25,
+    kernel_width: float = default("lime", "kernel_width"),
     watch: Stopwatch | None = None,
 ) -> np.ndarray:
     """LIME's surrogate weight of every superpixel for class ``target`` (index = region id).
@@ -81,22 +59,3 @@ def _time_surrogate_fit(explainer: lime_image.LimeImageExplainer, watch: Stopwat
             return fit(*args, **kwargs)
 
     base.explain_instance_with_data = timed_fit  # type: ignore[method-assign]
-
-
-def scores_by_region(weights: Iterable[tuple[int, float]], n_regions: int) -> np.ndarray:
-    """LIME's (region, weight) pairs as a score vector indexed by region id."""
-    scores = np.zeros(n_regions, dtype=np.float64)
-    for region, weight in weights:
-        scores[int(region)] = weight
-    return scores
-
-
-def lime_scorer(method: str) -> Callable[..., np.ndarray]:
-    """The region-score function of a LIME method (both take the same arguments)."""
-    from secam.lime_batched import lime_batched_region_scores
-
-    scorers = {"lime": lime_region_scores, "lime-batched": lime_batched_region_scores}
-    try:
-        return scorers[method]
-    except KeyError:
-        raise ValueError(f"{method!r} is not a LIME method; one of {sorted(scorers)}") from None

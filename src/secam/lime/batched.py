@@ -1,6 +1,6 @@
 """LIME with the perturbed images built as tensor operations on the model's device.
 
-The same explanation as the reference ``lime`` package (:mod:`secam.lime_explainer`), sample for
+The same explanation as the reference ``lime`` package (:mod:`secam.lime.reference`), sample for
 sample: the same seeded binary masks over the same superpixels (first sample all on), hidden
 superpixels filled with their mean colour, cosine distance, kernel width, and the package's own
 weighted ridge surrogate (``LimeBase.explain_instance_with_data``). What changes is how the
@@ -25,7 +25,8 @@ import sklearn.metrics
 import torch
 from lime import lime_image
 
-from secam.lime_explainer import scores_by_region
+from secam.config import default
+from secam.lime.classifier import scores_by_region
 from secam.models.registry import LoadedModel
 from secam.timing import Stopwatch
 
@@ -106,16 +107,16 @@ def lime_batched_region_scores(
     image: np.ndarray,
     segments: np.ndarray,
     target: int,
-    num_samples: int = 1000,
-    seed: int = 0,
+    num_samples: int = default("lime", "num_samples"),
+    seed: int = default("lime", "seed"),
     batch_size: int = 4,
-    kernel_width: float = 0.25,
+    kernel_width: float = default("lime", "kernel_width"),
     watch: Stopwatch | None = None,
 ) -> np.ndarray:
     """LIME's surrogate weight of every superpixel for class ``target`` (index = region id).
 
     Draws its samples from the same seeded generator as
-    :func:`secam.lime_explainer.lime_region_scores`, so the two agree to floating-point rounding.
+    :func:`secam.lime.reference.lime_region_scores`, so the two agree to floating-point rounding.
     ``watch`` gets the laps ``sampling`` (masks, the perturbation basis, distances),
     ``forward`` (building each batch of inputs and the model) and ``surrogate`` (the ridge fit).
     """

@@ -1,4 +1,8 @@
-"""What every workflow script does around its stage call: log to the rule's log file."""
+"""What every workflow script does around its stage call: log to the rule's log file.
+
+The Snakemake glue lives with the workflow, not in the library: Snakemake puts this folder on
+the path of every script it runs, so the scripts import it as ``script_io``.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,154 @@
+"""The public API on a researcher's own classifier: ``from secam import SeCAM`` on any nn.Module."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+import secam
+from secam import CAM, LIME, GradCAM, SeCAM, load_model, wrap_model
+from secam.activations import CAM as CAMMapper
+from secam.cli import main
+from secam.models import UntrustedWeightsError
+from secam.selection import Selection
+
+from .conftest import sample_image_path
+from .user_models import CLASS_NAMES, TinyClassifier, tiny_classifier
+
+FACTORY = "tests.user_models:tiny_classifier"
+
+
+@pytest.fixture(scope="module")
+def tiny() -> torch.nn.Module:
+    return tiny_classifier()
+
+
+def test_the_public_names_import_from_the_package_root():
+    assert {"SeCAM", "CAM", "GradCAM", "LIME", "load_model", "wrap_model"} <= set(secam.__all__)
+    with pytest.raises(AttributeError):
+        secam.NoSuchThing  # noqa: B018
+
+
+def test_secam_on_a_user_classifier_returns_map_scores_selection_and_mask(tiny, chelsea):
+    explainer = SeCAM(tiny, classes=CLASS_NAMES)
+    assert explainer.model.target_layer == "features"
+    assert explainer.model.head_path == "cam"
+    result = explainer(chelsea, selection="top-k:3")
+
+    with torch.no_grad():
+        logits = tiny(explainer.model.preprocessing(chelsea))[0]
+    assert result.predicted == int(logits.argmax()) == result.target
+    assert result.class_name == CLASS_NAMES[result.target]
+    assert result.probabilities.shape == (10,)
+    assert result.map.shape == result.mask.shape == chelsea.shape[:2]
+    # Eq. 4: each region's score is the full-resolution map's mean inside it, so the scores
+    # weighted by the region sizes give back the map's total (the region-mean identity)
+    areas = np.bincount(result.labels.ravel())
+    assert np.isclose((areas * result.region_scores).sum(), result.map.astype(np.float64).sum())
+    # signed, never rectified: the least likely class's map goes below zero
+    lowest = explainer(chelsea, target=int(logits.argmin()))
+    assert lowest.map.min() < 0 < result.map.max()
+    best = np.argsort(-result.region_scores, kind="stable")[:3]
+    assert result.selected_regions.tolist() == best.tolist()
+    assert np.array_equal(result.mask, np.isin(result.labels, best))
+
+
+def test_the_cam_identity_holds_on_the_user_classifier(tiny, chelsea):
+    """For a GAP + linear head, the CAM map's spatial mean plus the bias is the class's logit."""
+    model = SeCAM(tiny).model
+    inputs = model.preprocessing(chelsea)
+    maps = CAMMapper(model)(inputs)
+    with torch.no_grad():
+        logits = tiny(inputs)[0]
+        features = tiny.features(inputs)
+    assert tuple(maps.maps.shape) == (1, *features.shape[-2:])
+    target = int(maps.targets[0])
+    assert torch.allclose(maps.maps[0].mean() + tiny.fc.bias[target], logits[target], atol=1e-5)
+    every_class = torch.einsum("khw,ck->chw", features[0], tiny.fc.weight)
+    assert torch.allclose(every_class.mean(dim=(1, 2)) + tiny.fc.bias, logits, atol=1e-5)
+
+
+def test_a_class_is_chosen_by_name_or_index_and_every_method_shares_the_interface(tiny, chelsea):
+    by_name = SeCAM(tiny, classes=CLASS_NAMES)(chelsea, target="shape 4")
+    by_index = SeCAM(tiny, classes=CLASS_NAMES)(chelsea, target=4)
+    assert by_name.target == by_index.target == 4
+    assert np.array_equal(by_name.mask, by_index.mask)
+    with pytest.raises(ValueError, match="unknown class"):
+        SeCAM(tiny, classes=CLASS_NAMES)(chelsea, target="tabby")
+
+    cam = CAM(tiny)(chelsea, target=4)
+    assert cam.selection == Selection("threshold", 0.8)
+    assert cam.region_scores.size == 0 and cam.mask.any()
+    # SeCAM averages the very map CAM thresholds
+    assert np.allclose(cam.map, by_index.map)
+    assert GradCAM(tiny)(chelsea, target=4).map.min() >= 0  # Grad-CAM is rectified
+    lime = LIME(tiny, num_samples=40)(chelsea, target=4)
+    assert lime.region_scores.size == int(lime.labels.max()) + 1
+    assert lime.selected_regions.size == 3
+
+
+def test_class_names_must_match_the_outputs_and_may_come_from_a_file(tiny, tmp_path):
+    with pytest.raises(ValueError, match="10 outputs but 3 class names"):
+        wrap_model(tiny, classes=["a", "b", "c"])
+    names = tmp_path / "classes.txt"
+    names.write_text("\n".join(CLASS_NAMES) + "\n")
+    assert wrap_model(tiny, classes=names).classes.labels == tuple(CLASS_NAMES)
+    assert wrap_model(tiny).classes.labels[3] == "class 3"  # 10 outputs: not ImageNet's
+
+
+def test_a_factory_model_loads_its_weights_file_safely(tiny, tmp_path):
+    trained = TinyClassifier()
+    torch.nn.init.normal_(trained.fc.weight)
+    weights = tmp_path / "tiny.pt"
+    torch.save(trained.state_dict(), weights)
+    model = load_model(FACTORY, weights=str(weights))
+    assert torch.equal(model.module.fc.weight, trained.fc.weight)
+    assert model.weights.startswith("sha256:")
+    assert torch.equal(load_model(FACTORY, weights=None).module.fc.weight, tiny.fc.weight)
+
+    planted = tmp_path / "planted.pt"
+    planted.write_bytes(pickle.dumps(_RunsCode(), protocol=2))
+    with pytest.raises(UntrustedWeightsError, match="weights_only"):
+        load_model(FACTORY, weights=str(planted))
+    assert not _RunsCode.ran
+    with pytest.raises(ValueError, match="cannot import"):
+        load_model("no_such_package.nets:build")
+
+
+class _RunsCode:
+    """A pickle that would run code when loaded without weights_only."""
+
+    ran = False
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (setattr, (_RunsCode, "ran", True))
+
+
+def test_the_cli_explains_with_a_factory_model_and_its_class_names(tmp_path, capsys):
+    names = tmp_path / "classes.txt"
+    names.write_text("\n".join(CLASS_NAMES) + "\n")
+    image = sample_image_path("chelsea")
+    status = main(
+        ["explain", str(image), "--model", FACTORY, "--classes", str(names), "--out", str(tmp_path)]
+    )
+    assert status == 0, capsys.readouterr().err
+    record = json.loads((tmp_path / "chelsea.json").read_text())
+    assert record["model"]["target_layer"] == "features"
+    assert record["explained"]["label"] in CLASS_NAMES
+    assert len(record["top5"]) == 5
+    assert (tmp_path / "chelsea.png").is_file()
+
+
+def test_method_options_choose_the_method_and_unknown_ones_are_refused(tiny, chelsea):
+    over_gradcam = SeCAM(tiny, source="gradcam")
+    assert over_gradcam.method == "secam_gradcam"
+    assert over_gradcam(chelsea).map_source == "gradcam"
+    assert LIME(tiny, batched=True).method == "lime-batched"
+    with pytest.raises(TypeError, match="takes no option"):
+        GradCAM(tiny, num_samples=3)
+    with pytest.raises(ValueError, match="SeCAM source"):
+        SeCAM(tiny, source="lime").method  # noqa: B018
