@@ -44,6 +44,7 @@ import torch
 from scipy.stats import spearmanr
 
 from secam.activations import make_mapper
+from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
 from secam.lime.batched import lime_batched_region_scores
 from secam.lime.reference import lime_region_scores
@@ -51,7 +52,6 @@ from secam.models.registry import LoadedModel, load_model
 from secam.regions import region_means, upsample
 from secam.segmentation import segment
 from secam.selection import Selection, select_regions
-from secam.sources import ImageSource
 from secam.timing import synchronize
 
 REPO = Path(__file__).resolve().parents[1]

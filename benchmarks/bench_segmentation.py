@@ -32,10 +32,10 @@ from skimage.segmentation import find_boundaries, slic
 from sklearn.metrics import adjusted_rand_score
 
 from secam.artifacts import write_table
+from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
 from secam.pipeline.segment import run_segment
 from secam.segmentation import segment
-from secam.sources import ImageSource
 
 
 def boundary_recall(reference: np.ndarray, labels: np.ndarray, tolerance: int = 2) -> float:

@@ -12,8 +12,9 @@ assert_frame_equal`` (exact: no tolerance), after dropping what differs from run
 - timing rows: the claims whose evidence is a time ratio (``tables/claims.csv``, claim (b)).
 
 A column present in only one folder is named, and the common columns are compared; a table
-present in only one folder counts as a difference. Prints each table compared, its columns and
-any difference; exits 1 if there is a difference.
+present in only one folder counts as a difference. Every NPZ archive (superpixels, maps, masks)
+is compared too, array by array, bit for bit. Prints each table compared, its columns and any
+difference; exits 1 if there is a difference.
 
 Usage: python benchmarks/compare_results.py A B [--skip NAME ...]
 """
@@ -24,6 +25,7 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 RUN_DEPENDENT = {"threads", "device", "torch_version", "batch_size"}
@@ -85,6 +87,23 @@ def compare(a: Path, b: Path, relative: str) -> list[str]:
     return []
 
 
+def compare_arrays(a: Path, b: Path, relative: str) -> list[str]:
+    """Problems found in one NPZ archive: keys on one side only, or arrays that differ."""
+    with np.load(a / relative) as left, np.load(b / relative) as right:
+        keys_a, keys_b = set(left.files), set(right.files)
+        problems = [f"{relative}: key {k} only in A" for k in sorted(keys_a - keys_b)]
+        problems += [f"{relative}: key {k} only in B" for k in sorted(keys_b - keys_a)]
+        for key in sorted(keys_a & keys_b):
+            if not np.array_equal(left[key], right[key]) or left[key].dtype != right[key].dtype:
+                problems.append(f"{relative}: array {key} differs")
+    print(f"{relative}: {len(keys_a & keys_b)} arrays")
+    return problems
+
+
+def arrays_under(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*.npz") if p.is_file()}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("a", type=Path, help="results folder of the reference run")
@@ -101,13 +120,22 @@ def main() -> int:
     both = sorted(in_a & in_b)
     for relative in both:
         problems += compare(args.a, args.b, relative)
-    print(f"\n{len(both)} tables compared (skipped as timing: {', '.join(sorted(skip))})")
+    arrays_a, arrays_b = arrays_under(args.a), arrays_under(args.b)
+    problems += [f"{relative}: only in A" for relative in sorted(arrays_a - arrays_b)]
+    problems += [f"{relative}: only in B" for relative in sorted(arrays_b - arrays_a)]
+    archives = sorted(arrays_a & arrays_b)
+    for relative in archives:
+        problems += compare_arrays(args.a, args.b, relative)
+    print(
+        f"\n{len(both)} tables and {len(archives)} NPZ archives compared "
+        f"(skipped as timing: {', '.join(sorted(skip))})"
+    )
     if problems:
         print(f"{len(problems)} difference(s):")
         for problem in problems:
             print(f"- {problem}")
         return 1
-    print("identical (timing columns aside)")
+    print("identical (timing columns aside; arrays bit for bit)")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Shared fixtures: the embedded model, the embedded sample, the shared ILSVRC sample."""
+"""Shared fixtures: the embedded model, the embedded sample, the shared ILSVRC sample, a
+researcher's own classifier and a decompression bomb."""
 
 from __future__ import annotations
 
@@ -9,14 +10,23 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+from PIL import Image
 
+from secam.config import load_schema
 from secam.imaging import load_rgb
 from secam.models import LoadedModel, load_model
+
+from .user_models import tiny_classifier
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"
 ILSVRC_ENV = "SECAM_ILSVRC_SAMPLE"
 ILSVRC_DEFAULT = REPO.parent / "shared" / "ilsvrc-val-sample"
+# tests/user_models.py as the workflow and the CLI import it (from the repository root)
+FACTORY = "tests.user_models:tiny_classifier"
+SCHEMA_MAX_PIXELS = load_schema()["properties"]["dataset"]["properties"]["max_pixels"]["default"]
+PIL_DEFAULT_LIMIT = Image.MAX_IMAGE_PIXELS  # 89478485 unless something changed it already
 
 
 def ilsvrc_root() -> Path:
@@ -67,12 +77,38 @@ def coffee() -> np.ndarray:
     return load_rgb(sample_image_path("coffee"))
 
 
-@pytest.fixture(scope="session")
-def scale_run(tmp_path_factory) -> Path:
-    """The results folder of one uninterrupted run of .test/config/scale.yaml: the reference
-    that cluster-mode, killed-and-resumed and repaired runs must reproduce."""
-    from .workflow_runs import run, scale_workdir
+@pytest.fixture(scope="module")
+def tiny() -> torch.nn.Module:
+    """A researcher's own ten-class classifier (tests/user_models.py), seeded."""
+    return tiny_classifier()
 
-    workdir = scale_workdir(tmp_path_factory.mktemp("scale"))
-    run(workdir, "--cores", "2")
-    return workdir / "results"
+
+def jpeg_claiming_size(path: Path, width: int, height: int) -> Path:
+    """A small real JPEG whose SOF header is patched to say ``width`` x ``height``: what PIL sees
+    of a decompression bomb, without encoding (or decoding) one."""
+    thumbnail = Image.open(sample_image_path("chelsea")).convert("RGB").resize((64, 48))
+    thumbnail.save(path, format="JPEG")
+    data = bytearray(path.read_bytes())
+    position = 2  # after the start-of-image marker, walk the segments up to the frame header
+    while data[position + 1] not in (0xC0, 0xC1, 0xC2):
+        assert data[position] == 0xFF, "not at a JPEG marker"
+        position += 2 + int.from_bytes(data[position + 2 : position + 4], "big")
+    # SOFn: marker (2 bytes), length (2), precision (1), height (2), width (2)
+    data[position + 5 : position + 7] = height.to_bytes(2, "big")
+    data[position + 7 : position + 9] = width.to_bytes(2, "big")
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.fixture
+def bomb(tmp_path, monkeypatch) -> Path:
+    """A 20000x20000 JPEG by its header (issue 14), alone in ``tmp_path``."""
+    path = jpeg_claiming_size(tmp_path / "bomb.JPEG", 20000, 20000)
+    with pytest.raises(Image.DecompressionBombError):  # PIL's default: the crash of issue 14
+        Image.open(path)
+    with monkeypatch.context() as patched:
+        patched.setattr(Image, "MAX_IMAGE_PIXELS", None)
+        with Image.open(path) as opened:
+            assert opened.size == (20000, 20000)
+    assert Image.MAX_IMAGE_PIXELS == PIL_DEFAULT_LIMIT
+    return path

@@ -6,15 +6,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from secam.classes import imagenet_classes
-from secam.cli import _parser
+from secam.cli import _parser, main
 from secam.config import load_schema
-from secam.explainers import explain_image, parse_class, parse_selection
 from secam.segmentation import segment
-from secam.selection import Selection
 
-from .conftest import sample_image_path
-from .test_image_limits import SCHEMA_MAX_PIXELS, jpeg_claiming_size
+from .conftest import FACTORY, SCHEMA_MAX_PIXELS, jpeg_claiming_size, sample_image_path
+from .user_models import CLASS_NAMES
 
 CAT_BOX = (0, 0, 415, 299)  # data/sample/LOC_val_solution.csv
 
@@ -138,26 +135,16 @@ def test_cli_limits_default_to_the_workflow_schema():
             _parser().parse_args(["explain", "x", "--out", "o", "--max-pixels", bad])
 
 
-def test_selection_and_class_parsing():
-    assert parse_selection("top-k:4") == Selection("top_k", 4)
-    assert parse_selection("threshold:0.6") == Selection("threshold", 0.6)
-    assert parse_selection("thr80") == Selection("threshold", 0.8)
-    with pytest.raises(ValueError):
-        parse_selection("threshold:1.5")
-    assert imagenet_classes().wnids[285] == "n02124075"
-    classes = imagenet_classes()
-    assert parse_class("285", classes) == 285
-    assert parse_class("n02123045", classes) == 281
-    assert parse_class("Tabby cat", classes) == 281
-    with pytest.raises(ValueError):
-        parse_class("1000", classes)
-
-
-def test_explain_image_matches_the_pipeline_blocks(embedded_model, chelsea):
-    explanation = explain_image(embedded_model, chelsea, "secam", Selection("threshold", 0.7))
-    best = explanation.region_scores.max()
-    kept = set(np.flatnonzero(explanation.region_scores >= 0.7 * best))
-    assert set(explanation.selected_regions.tolist()) == kept
-    assert np.array_equal(explanation.mask, np.isin(explanation.labels, list(kept)))
-    with pytest.raises(ValueError, match="threshold"):
-        explain_image(embedded_model, chelsea, "cam", Selection("top_k", 3))
+def test_the_cli_explains_with_a_factory_model_and_its_class_names(tmp_path, capsys):
+    names = tmp_path / "classes.txt"
+    names.write_text("\n".join(CLASS_NAMES) + "\n")
+    image = sample_image_path("chelsea")
+    status = main(
+        ["explain", str(image), "--model", FACTORY, "--classes", str(names), "--out", str(tmp_path)]
+    )
+    assert status == 0, capsys.readouterr().err
+    record = json.loads((tmp_path / "chelsea.json").read_text())
+    assert record["model"]["target_layer"] == "features"
+    assert record["explained"]["label"] in CLASS_NAMES
+    assert len(record["top5"]) == 5
+    assert (tmp_path / "chelsea.png").is_file()

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from secam.config import ConfigError, check_run_inputs, config_hash, load_config, validate_config
+from secam.config import ConfigError, config_hash, load_config, validate_config
 
 from .conftest import REPO
 
@@ -29,6 +29,16 @@ def test_defaults_are_filled_in():
     assert config["dataset"]["max_pixels"] > 0
     assert config["lime"]["kernel_width"] == 0.25
     assert config["target"] == "predicted"
+    assert config["stages"] == {"faithfulness": True, "baselines": True, "paper_figures": True}
+
+
+def test_a_run_without_lime_needs_no_lime_or_segmentation_section(default_config):
+    for section in ("lime", "segmentation"):
+        default_config.pop(section)
+    config = validate_config(default_config)
+    assert config["lime"]["num_samples"] == 1000 and config["lime"]["seed"] == 0
+    assert config["segmentation"]["algorithm"] == "slic"
+    assert config["segmentation"]["n_segments"] == 50
 
 
 @pytest.mark.parametrize(
@@ -37,8 +47,9 @@ def test_defaults_are_filled_in():
         (lambda c: c.update(methods=["secam", "gradcam++"]), "methods[1]"),
         (lambda c: c["selection"].update(top_k=[-2, 3]), "selection.top_k[0]"),
         (lambda c: c["selection"].update(thresholds=[1.5]), "selection.thresholds[0]"),
-        (lambda c: c["lime"].pop("num_samples"), "lime.num_samples"),
-        (lambda c: c.pop("segmentation"), "segmentation"),
+        (lambda c: c["lime"].update(num_samples=0), "lime.num_samples"),
+        (lambda c: c.pop("selection"), "selection"),
+        (lambda c: c.update(stages={"faithfulness": "no"}), "stages.faithfulness"),
         (lambda c: c["segmentation"].update(n_segment=50), "segmentation"),
         (lambda c: c.update(models=[]), "models"),
         (lambda c: c["segmentation"].update(compare=["slic"]), "segmentation.compare[0]"),
@@ -103,29 +114,3 @@ def test_snakemake_stops_on_bad_config_with_the_key(tmp_path: Path, default_conf
     )
     assert result.returncode != 0
     assert "selection.top_k[0]" in result.stdout + result.stderr
-
-
-def test_run_inputs_are_checked_with_their_keys(tmp_path, monkeypatch):
-    monkeypatch.chdir(REPO)  # relative dataset paths are read from the working directory
-    config = load_config(REPO / "config" / "config.yaml")
-    check_run_inputs(config)  # the shipped default: files present, embedded model
-    config["dataset"]["annotations"] = "data/sample/no_such.csv"
-    config["dataset"]["synsets"] = str(tmp_path / "LOC_synset_mapping.txt")
-    config["models"] = ["efficientnet_lite0", "resnet_fifty", "resnet18"]
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # an empty weights cache
-    with pytest.raises(ConfigError) as raised:
-        check_run_inputs(config)
-    lines = str(raised.value).splitlines()
-    assert lines[0] == "cannot start the run:"
-    assert lines[1] == (
-        "  - config key 'dataset.annotations': data/sample/no_such.csv does not exist "
-        f"(looked for {REPO / 'data/sample/no_such.csv'})"
-    )
-    assert lines[2].startswith(f"  - config key 'dataset.synsets': {tmp_path}")
-    assert lines[3].startswith("  - config key 'models[1]': unknown model 'resnet_fifty'")
-    assert "config key 'models[2]': weights ResNet18_Weights.IMAGENET1K_V1" in lines[4]
-    assert "are not cached" in str(raised.value)
-    # a dry run plans before the weights are placed: names only
-    with pytest.raises(ConfigError) as names_only:
-        check_run_inputs(config, weights=False)
-    assert "models[2]" not in str(names_only.value) and "models[1]" in str(names_only.value)

@@ -8,13 +8,13 @@ import pytest
 import torch
 
 from secam.activations import CAM
+from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
 from secam.lime.batched import lime_batched_region_scores
 from secam.lime.reference import lime_region_scores
 from secam.models import load_model
 from secam.regions import region_means, upsample
 from secam.segmentation import segment
-from secam.sources import ImageSource
 
 pytestmark = [
     pytest.mark.cuda,

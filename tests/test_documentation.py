@@ -1,4 +1,5 @@
-"""README and code agree: every declared column is documented; the workflow lints clean."""
+"""README and code agree: every declared column is documented; the workflow lints clean and is
+formatted."""
 
 import re
 import subprocess
@@ -71,6 +72,18 @@ def test_snakemake_lint_is_clean():
     assert "Congratulations" in result.stdout + result.stderr
 
 
+def test_snakemake_files_are_formatted():
+    """snakefmt (with pyproject.toml's [tool.snakefmt] and [tool.black]) would change nothing."""
+    result = subprocess.run(
+        [sys.executable, "-m", "snakefmt", "--check", "workflow", "Snakefile"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_reliability_section_names_real_tests():
     """Every promise of README "Reliability" names the test that checks it, and that test
     exists."""
@@ -78,10 +91,23 @@ def test_reliability_section_names_real_tests():
     rows = [line for line in section.splitlines() if line.startswith("| ") and "---" not in line]
     assert len(rows) > 8
     for row in rows[1:]:
-        named = re.findall(r"`(tests/[a-z_]+\.py)(?:::([a-z0-9_]+))?`", row.split(" | ")[-1])
+        named = re.findall(r"`(tests/[a-z_/]+\.py)(?:::([a-z0-9_]+))?`", row.split(" | ")[-1])
         assert named, f"no test named for: {row[:80]}"
         for path, test in named:
             source = (REPO / path).read_text()
             assert not test or f"def {test}(" in source, f"{path}::{test}"
-    for reference in re.findall(r"`(tests/[a-z_]+\.py)::([a-z0-9_]+)`", README):
+    for reference in re.findall(r"`(tests/[a-z_/]+\.py)::([a-z0-9_]+)`", README):
         assert f"def {reference[1]}(" in (REPO / reference[0]).read_text(), reference
+
+
+def test_the_python_example_runs(monkeypatch):
+    """README "From Python, on any classifier": the example runs as printed."""
+    section = README.split("### From Python, on any classifier")[1]
+    code = section.split("```python\n")[1].split("```")[0]
+    monkeypatch.chdir(REPO)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    result, heatmap = namespace["result"], namespace["heatmap"]
+    assert result.mask.shape == result.map.shape == namespace["image"].shape[:2]
+    assert len(result.selected_regions) == 3
+    assert result.class_name in namespace["names"] and heatmap.target == 3

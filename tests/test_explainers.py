@@ -1,30 +1,20 @@
-"""The public API on a researcher's own classifier: ``from secam import SeCAM`` on any nn.Module."""
+"""The public API on a researcher's own classifier: ``from secam import SeCAM`` on any nn.Module;
+and its building blocks the CLI uses (explain_image, the selection and class parsers)."""
 
 from __future__ import annotations
-
-import json
-import pickle
 
 import numpy as np
 import pytest
 import torch
 
 import secam
-from secam import CAM, LIME, GradCAM, SeCAM, load_model, wrap_model
+from secam import CAM, LIME, GradCAM, SeCAM, wrap_model
 from secam.activations import CAM as CAMMapper
-from secam.cli import main
-from secam.models import UntrustedWeightsError
+from secam.classes import imagenet_classes
+from secam.explainers import explain_image, parse_class, parse_selection
 from secam.selection import Selection
 
-from .conftest import sample_image_path
-from .user_models import CLASS_NAMES, TinyClassifier, tiny_classifier
-
-FACTORY = "tests.user_models:tiny_classifier"
-
-
-@pytest.fixture(scope="module")
-def tiny() -> torch.nn.Module:
-    return tiny_classifier()
+from .user_models import CLASS_NAMES
 
 
 def test_the_public_names_import_from_the_package_root():
@@ -100,49 +90,6 @@ def test_class_names_must_match_the_outputs_and_may_come_from_a_file(tiny, tmp_p
     assert wrap_model(tiny).classes.labels[3] == "class 3"  # 10 outputs: not ImageNet's
 
 
-def test_a_factory_model_loads_its_weights_file_safely(tiny, tmp_path):
-    trained = TinyClassifier()
-    torch.nn.init.normal_(trained.fc.weight)
-    weights = tmp_path / "tiny.pt"
-    torch.save(trained.state_dict(), weights)
-    model = load_model(FACTORY, weights=str(weights))
-    assert torch.equal(model.module.fc.weight, trained.fc.weight)
-    assert model.weights.startswith("sha256:")
-    assert torch.equal(load_model(FACTORY, weights=None).module.fc.weight, tiny.fc.weight)
-
-    planted = tmp_path / "planted.pt"
-    planted.write_bytes(pickle.dumps(_RunsCode(), protocol=2))
-    with pytest.raises(UntrustedWeightsError, match="weights_only"):
-        load_model(FACTORY, weights=str(planted))
-    assert not _RunsCode.ran
-    with pytest.raises(ValueError, match="cannot import"):
-        load_model("no_such_package.nets:build")
-
-
-class _RunsCode:
-    """A pickle that would run code when loaded without weights_only."""
-
-    ran = False
-
-    def __reduce__(self):  # type: ignore[no-untyped-def]
-        return (setattr, (_RunsCode, "ran", True))
-
-
-def test_the_cli_explains_with_a_factory_model_and_its_class_names(tmp_path, capsys):
-    names = tmp_path / "classes.txt"
-    names.write_text("\n".join(CLASS_NAMES) + "\n")
-    image = sample_image_path("chelsea")
-    status = main(
-        ["explain", str(image), "--model", FACTORY, "--classes", str(names), "--out", str(tmp_path)]
-    )
-    assert status == 0, capsys.readouterr().err
-    record = json.loads((tmp_path / "chelsea.json").read_text())
-    assert record["model"]["target_layer"] == "features"
-    assert record["explained"]["label"] in CLASS_NAMES
-    assert len(record["top5"]) == 5
-    assert (tmp_path / "chelsea.png").is_file()
-
-
 def test_method_options_choose_the_method_and_unknown_ones_are_refused(tiny, chelsea):
     over_gradcam = SeCAM(tiny, source="gradcam")
     assert over_gradcam.method == "secam_gradcam"
@@ -152,3 +99,28 @@ def test_method_options_choose_the_method_and_unknown_ones_are_refused(tiny, che
         GradCAM(tiny, num_samples=3)
     with pytest.raises(ValueError, match="SeCAM source"):
         SeCAM(tiny, source="lime").method  # noqa: B018
+
+
+def test_selection_and_class_parsing():
+    assert parse_selection("top-k:4") == Selection("top_k", 4)
+    assert parse_selection("threshold:0.6") == Selection("threshold", 0.6)
+    assert parse_selection("thr80") == Selection("threshold", 0.8)
+    with pytest.raises(ValueError):
+        parse_selection("threshold:1.5")
+    assert imagenet_classes().wnids[285] == "n02124075"
+    classes = imagenet_classes()
+    assert parse_class("285", classes) == 285
+    assert parse_class("n02123045", classes) == 281
+    assert parse_class("Tabby cat", classes) == 281
+    with pytest.raises(ValueError):
+        parse_class("1000", classes)
+
+
+def test_explain_image_matches_the_pipeline_blocks(embedded_model, chelsea):
+    explanation = explain_image(embedded_model, chelsea, "secam", Selection("threshold", 0.7))
+    best = explanation.region_scores.max()
+    kept = set(np.flatnonzero(explanation.region_scores >= 0.7 * best))
+    assert set(explanation.selected_regions.tolist()) == kept
+    assert np.array_equal(explanation.mask, np.isin(explanation.labels, list(kept)))
+    with pytest.raises(ValueError, match="threshold"):
+        explain_image(embedded_model, chelsea, "cam", Selection("top_k", 3))

@@ -1,12 +1,13 @@
+import pickle
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from secam.imaging import ImageReadError, load_rgb, read_header
+from secam.imaging import ImageReadError, check_decodes, load_rgb, read_header
 
-from .conftest import sample_image_path
+from .conftest import PIL_DEFAULT_LIMIT, SCHEMA_MAX_PIXELS, sample_image_path
 
 
 def _save(tmp_path: Path, name: str, image: Image.Image, **kwargs) -> Path:
@@ -74,3 +75,38 @@ def test_empty_and_truncated_files_are_refused(tmp_path):
 def test_pixel_limit_guards_against_decompression_bombs():
     with pytest.raises(ImageReadError, match="max_pixels"):
         read_header(sample_image_path("coffee"), max_pixels=1000)
+
+
+# Issue 14: oversized images (decompression bombs) and dataset.max_pixels, from the header on.
+
+
+def test_bomb_is_an_image_read_error_with_its_size_before_any_decode(bomb):
+    size = f"image has 20000x20000 = 400000000 pixels, more than max_pixels = {SCHEMA_MAX_PIXELS}"
+    with pytest.raises(ImageReadError, match=size) as raised:
+        read_header(bomb, SCHEMA_MAX_PIXELS)
+    assert raised.value.source == str(bomb) and str(bomb) not in raised.value.reason
+    copy = pickle.loads(pickle.dumps(raised.value))  # survives a trip between processes
+    assert (copy.reason, copy.source, str(copy)) == (
+        raised.value.reason,
+        raised.value.source,
+        str(raised.value),
+    )
+    with pytest.raises(ImageReadError, match=size):
+        load_rgb(bomb, SCHEMA_MAX_PIXELS)
+    # max_pixels=None is no limit: PIL's own check does not fire while the header is read
+    header = read_header(bomb, None)
+    assert (header.width, header.height, header.format) == (20000, 20000, "JPEG")
+    assert Image.MAX_IMAGE_PIXELS == PIL_DEFAULT_LIMIT
+
+
+@pytest.mark.parametrize("max_pixels", [1000, 600 * 400 - 1])  # PIL's error, PIL's warning
+def test_decoding_is_bounded_by_max_pixels_too(max_pixels):
+    coffee = sample_image_path("coffee")  # 600x400
+    with pytest.raises(ImageReadError, match=f"more than max_pixels = {max_pixels} pixels: PIL"):
+        check_decodes(coffee, max_pixels)  # no header check first: PIL's limit is max_pixels
+    assert Image.MAX_IMAGE_PIXELS == PIL_DEFAULT_LIMIT
+    with pytest.raises(ImageReadError, match=r"600x400 = 240000 pixels, more than max_pixels"):
+        load_rgb(coffee, max_pixels)
+    check_decodes(coffee, 600 * 400)
+    assert load_rgb(coffee, 600 * 400).shape == (400, 600, 3)
+    assert Image.MAX_IMAGE_PIXELS == PIL_DEFAULT_LIMIT

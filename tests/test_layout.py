@@ -176,24 +176,3 @@ def test_files_are_keyed_by_their_wildcard_values_in_expand_order():
         ("s0",): "/data/run/segments/s0.parquet"
     }
     assert LAYOUT.files(LAYOUT.predictions, model=["m"], shard=[]) == {}
-
-
-def test_the_paper_figures_find_files_by_key_not_by_path(tmp_path):
-    import numpy as np
-    import pandas as pd
-
-    from secam.artifacts import write_arrays
-    from secam.report.paper import RunData
-
-    labels, masks = tmp_path / "x.npz", tmp_path / "y.npz"  # names that say nothing
-    write_arrays(labels, {"i1": np.arange(4, dtype=np.int32).reshape(2, 2)})
-    write_arrays(masks, {"i1/top3": np.eye(2, dtype=bool)})
-    data = RunData(
-        pd.DataFrame({"image_id": ["i1"], "shard": ["shard00007"]}),
-        segments={("shard00007",): labels},
-        masks={("m", "secam", "shard00007"): masks},
-    )
-    assert data.labels("i1").max() == 3
-    assert data.mask("m", "secam", "i1", "top3").tolist() == [[True, False], [False, True]]
-    assert data.mask("m", "cam", "i1", "top3") is None
-    assert data.predictions("m").empty

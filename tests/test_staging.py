@@ -6,11 +6,11 @@ from PIL import Image
 from secam.annotations import Box
 from secam.artifacts import TABLES
 from secam.classes import imagenet_classes, load_class_list
+from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
-from secam.sources import ImageSource
 from secam.staging import Sampling, clean_boxes, stage_dataset
 
-from .conftest import SAMPLE
+from .conftest import PIL_DEFAULT_LIMIT, SAMPLE, SCHEMA_MAX_PIXELS, sample_image_path
 from .ilsvrc_layouts import build_official_layout
 
 KAGGLE_VAL = ("ILSVRC", "Data", "CLS-LOC", "val")
@@ -284,3 +284,32 @@ def test_byte_identical_images_are_both_staged_with_a_note(tmp_path):
     assert staged.loc["zz_chelsea_again", "sha256"] == staged.loc["chelsea", "sha256"]
     originals = staged.loc[~staged.index.str.startswith("zz_"), "notes"]
     assert not originals.str.contains("byte-identical").any()
+
+
+def test_staging_rejects_the_bomb_by_its_size_and_keeps_the_rest(bomb, tmp_path):
+    images = bomb.parent
+    Image.open(sample_image_path("chelsea")).convert("RGB").save(images / "good.JPEG")
+    # 9500x9500 = 90 250 000 pixels: above PIL's default limit, below dataset.max_pixels's
+    # default, so it was refused before whatever max_pixels said; all black, 11 KB as 1-bit PNG
+    Image.new("1", (9500, 9500)).save(images / "big.png")
+    csv = tmp_path / "LOC_val_solution.csv"
+    csv.write_text(
+        "ImageId,PredictionString\n"
+        f"bomb,{CAT} 10 10 40 30 \n"
+        f"good,{CAT} 10 10 400 290 \n"
+        f"big,{CAT} 100 100 9000 9000 \n"
+    )
+    result = stage_dataset(csv, images, max_pixels=SCHEMA_MAX_PIXELS)
+    staged = result.manifest.set_index("image_id")
+    assert sorted(staged.index) == ["big", "good"]
+    assert (staged.loc["big", "width"], staged.loc["big", "height"]) == (9500, 9500)
+    assert result.rejected["image_id"].tolist() == ["bomb"]
+    size = f"image has 20000x20000 = 400000000 pixels, more than max_pixels = {SCHEMA_MAX_PIXELS}"
+    assert size in result.rejected.iloc[0]["reason"]
+    # a lower limit refuses the large image by its size, the others as before
+    lower = stage_dataset(csv, images, max_pixels=90_000_000)
+    assert lower.manifest["image_id"].tolist() == ["good"]
+    reasons = dict(zip(lower.rejected["image_id"], lower.rejected["reason"], strict=True))
+    assert "9500x9500 = 90250000 pixels, more than max_pixels = 90000000" in reasons["big"]
+    assert "20000x20000" in reasons["bomb"]
+    assert Image.MAX_IMAGE_PIXELS == PIL_DEFAULT_LIMIT

@@ -19,7 +19,8 @@ import jsonschema
 import yaml
 
 SCHEMA_RESOURCE = "config.schema.yaml"
-# The model that ships with the package (secam.models.registry): checking it needs no torch.
+# The model that ships with the package (secam.models.registry), named here so that checking a
+# configuration that uses it needs no torch.
 EMBEDDED_MODEL = "efficientnet_lite0"
 
 
@@ -121,43 +122,6 @@ def _check_segmentation_comparison(config: dict[str, Any]) -> None:
         ]
     if problems:
         raise ConfigError("invalid configuration:\n" + "\n".join(problems))
-
-
-def check_run_inputs(config: dict[str, Any], weights: bool = True) -> None:
-    """What a run needs before it stages anything: the dataset's files exist and every model is
-    known, with its weights on this machine (``weights=False``: names only, for a dry run that
-    plans before the weights are placed). Raises :class:`ConfigError` listing each problem
-    with its key and path (relative paths are read from the working directory)."""
-    problems = []
-    dataset = config["dataset"]
-    for key in ("annotations", "images", "synsets"):
-        value = dataset.get(key)
-        if value is not None and not Path(value).exists():
-            problems.append(
-                f"  - config key 'dataset.{key}': {value} does not exist "
-                f"(looked for {Path(value).absolute()})"
-            )
-    for index, name in enumerate(config["models"]):
-        options = config["model_options"].get(name, {})
-        if "factory" in options:
-            problems += [
-                f"  - config key 'model_options.{name}.{key}': {options[key]} does not exist "
-                f"(looked for {Path(options[key]).absolute()})"
-                for key in ("weights", "classes")
-                if options.get(key) is not None and not Path(options[key]).is_file()
-            ]
-            continue  # the factory is imported by the jobs, which say what fails
-        if name == EMBEDDED_MODEL:
-            continue  # importing torch to check it would cost every run's start 2 s
-        from secam.models.registry import check_available
-
-        chosen = options.get("weights", "DEFAULT")
-        try:
-            check_available(name, chosen if weights else None)
-        except (ValueError, RuntimeError) as error:
-            problems.append(f"  - config key 'models[{index}]': {error}")
-    if problems:
-        raise ConfigError("cannot start the run:\n" + "\n".join(problems))
 
 
 def load_config(path: str | Path) -> dict[str, Any]:

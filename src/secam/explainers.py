@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from secam.activations import make_mapper
-from secam.activations.methods import CHANNEL_BATCH
+from secam.activations.maps import CHANNEL_BATCH
 from secam.classes import ClassList
 from secam.config import default
 from secam.explanation import explain_map

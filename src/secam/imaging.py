@@ -12,7 +12,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from secam.sources import ImageSource
+from secam.image_sources import ImageSource
 
 ImageLike = str | Path | ImageSource
 

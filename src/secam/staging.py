@@ -28,8 +28,8 @@ import pandas as pd
 from secam.annotations import Annotation, Box, read_annotations
 from secam.artifacts import TABLES, check_columns
 from secam.classes import ClassList, load_class_list
+from secam.image_sources import ImageSource, index_images
 from secam.imaging import ImageReadError, check_decodes, read_header
-from secam.sources import ImageSource, index_images
 
 # The classes of the paper's example figures.
 PAPER_CLASSES = (

@@ -4,7 +4,8 @@ import sys
 
 import pandas as pd
 
-from secam.config import ConfigError, check_run_inputs, validate_config
+from secam.config import ConfigError, validate_config
+from secam.pipeline.preflight import check_run_inputs
 from secam.integrity import damaged_artifacts, set_aside, stale_temporaries
 from secam.layout import MERGED, ResultsLayout
 from secam.locking import ResultsLock, ResultsLockedError

@@ -1,7 +1,7 @@
 """Block 1 of SeCAM and its baselines: class activation maps on the feature grid."""
 
 from secam.activations.base import ActivationMaps, Capture, ClassActivationMapper
-from secam.activations.methods import (
+from secam.activations.maps import (
     CAM,
     SOURCES,
     GradCAM,

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import torch
 
 from secam.activations.base import Capture, ClassActivationMapper
-from secam.activations.methods import CHANNEL_BATCH, make_mapper
+from secam.activations.maps import CHANNEL_BATCH, make_mapper
 from secam.models.registry import LoadedModel
 from secam.timing import Stopwatch
 

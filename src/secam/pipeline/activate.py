@@ -20,10 +20,10 @@ import torch
 from secam.activations import SharedPass
 from secam.artifacts import TABLES, ArrayWriter, write_table
 from secam.classes import ClassList, imagenet_classes
+from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
 from secam.methods import map_sources
 from secam.pipeline.common import batch_size_for, load_configured_model, shard_rows
-from secam.sources import ImageSource
 from secam.timing import Stopwatch
 
 

@@ -20,12 +20,12 @@ import torch
 
 from secam.artifacts import TABLES, ArrayWriter, open_arrays, read_table, write_table
 from secam.explanation import Selected, explain_map
+from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
 from secam.lime import lime_scorer
 from secam.methods import method_spec
 from secam.pipeline.common import batch_size_for, lime_subset, load_configured_model, shard_rows
 from secam.selection import Selection, selections_from_config
-from secam.sources import ImageSource
 from secam.timing import Stopwatch
 
 
@@ -242,7 +242,7 @@ def run_explain_lime(
     options = config["lime"]
     subset = lime_subset(
         read_table(inputs.manifest, "manifest")["image_id"],
-        options.get("max_images"),
+        options["max_images"],
         options["seed"],
         limit,
     )
@@ -263,7 +263,7 @@ def run_explain_lime(
             num_samples=samples,
             seed=options["seed"],
             batch_size=batch_size,
-            kernel_width=options.get("kernel_width", 0.25),
+            kernel_width=options["kernel_width"],
             watch=watch,
         )
 

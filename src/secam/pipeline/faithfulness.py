@@ -11,12 +11,12 @@ import pandas as pd
 from secam.artifacts import TABLES, open_arrays, read_table, write_table
 from secam.explanation import explain_map
 from secam.faithfulness import region_curves
+from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
 from secam.lime import probability_fn
 from secam.methods import method_spec
 from secam.pipeline.common import batch_size_for, load_configured_model
 from secam.pipeline.explain import ShardInputs
-from secam.sources import ImageSource
 from secam.timing import Stopwatch
 
 
@@ -50,11 +50,12 @@ def run_faithfulness(
             else:
                 scores = np.asarray(explained.loc[row.image_id, "region_scores"], dtype=np.float64)
             target = int(explained.loc[row.image_id, "target_index"])
+            image = load_rgb(ImageSource.from_row(row))  # I/O: outside the timed lap
             watch = Stopwatch(model.device)
             with watch.lap("curves"):
                 curves = region_curves(
                     probability_fn(model),
-                    load_rgb(ImageSource.from_row(row)),
+                    image,
                     labels,
                     scores,
                     target,

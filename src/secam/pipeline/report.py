@@ -95,8 +95,6 @@ def run_collect(
     explanations the manifest calls for (:mod:`secam.pipeline.completeness`); ``lime`` gives
     LIME's subset (``max_images``, ``seed``). ``not_run`` maps the tables of the stages switched
     off to their merged output, written empty (the report says they were not measured)."""
-    for name, out in (not_run or {}).items():
-        write_table(empty_table(COLLECTED[name]), out, COLLECTED[name])
     merged, sources = {}, {}
     for name, (shard_files, _) in files.items():
         merged[name], sources[name] = _concat_with_sources(shard_files.values(), COLLECTED[name])
@@ -105,12 +103,14 @@ def run_collect(
         concat_tables(predictions.values(), "predictions"),
         models,
         methods,
-        lime.get("max_images"),
+        lime["max_images"],
         lime["seed"],
     )
     check_complete(merged, sources, expected)
     for name, (_, out) in files.items():
         write_table(merged[name], out, COLLECTED[name])
+    for name, out in (not_run or {}).items():
+        write_table(empty_table(COLLECTED[name]), out, COLLECTED[name])
 
 
 def run_summary(

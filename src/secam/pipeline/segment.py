@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 
 from secam.artifacts import ArrayWriter, write_table
+from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
 from secam.pipeline.common import shard_rows
 from secam.segmentation import algorithm_params, segment
-from secam.sources import ImageSource
 
 
 def _segment_one(

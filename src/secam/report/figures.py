@@ -17,9 +17,9 @@ from skimage.segmentation import find_boundaries
 
 from secam.artifacts import atomic_path, read_arrays, read_table
 from secam.classes import imagenet_classes, predicted_label
+from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
 from secam.report.ordering import describe, method_rank, selection_rank
-from secam.sources import ImageSource
 
 DISPLAY_WIDTH = 320  # pixels; cells are thumbnails, the masks are resized with the image
 

@@ -22,9 +22,9 @@ import pandas as pd
 
 from secam.artifacts import TABLES, atomic_path, check_columns, read_arrays, read_table
 from secam.classes import imagenet_classes, predicted_label
+from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
 from secam.report.overlay import draw_overlay
-from secam.sources import ImageSource
 
 FIGURE_SELECTION = "top3"  # the paper's figures show three regions
 

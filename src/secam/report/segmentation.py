@@ -28,11 +28,11 @@ from secam.artifacts import (
     read_arrays,
     read_table,
 )
+from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
 from secam.methods import method_spec
 from secam.report.ordering import ordered
 from secam.report.overlay import draw_overlay
-from secam.sources import ImageSource
 from secam.statistics import bootstrap_ci
 
 FIGURE_SELECTION = "top3"

@@ -1,6 +1,7 @@
 """What one file, one kill or one cache can do to a run: README "Reliability", case by case,
-each on real files and a real workflow run (.test/config/scale.yaml, tests/workflow_runs.py).
-In every case every good image of the run reaches the final metrics."""
+each on real files and a real workflow run (.test/config/scale.yaml,
+tests/workflow/workflow_runs.py). In every case every good image of the run reaches the final
+metrics."""
 
 import os
 import shutil
@@ -18,8 +19,7 @@ import yaml
 from secam.artifacts import read_table
 from secam.integrity import sidecar
 
-from .conftest import REPO, SAMPLE
-from .test_image_limits import jpeg_claiming_size
+from ..conftest import REPO, SAMPLE, jpeg_claiming_size
 from .workflow_runs import artifacts, assert_same_results, command, run, scale_workdir
 
 pytestmark = pytest.mark.slow

@@ -1,15 +1,13 @@
-"""The per-shard stages on real validation images: batching and worker processes change how
-the work is done, never its results."""
+"""The explanation stage on real validation images: every method and selection runs, and is
+flagged, where a photograph has fewer superpixels than k; evaluate, baselines and the tables
+count the truncated selections."""
 
 import numpy as np
 import pandas as pd
-import pytest
 
-from secam.artifacts import read_arrays, read_table, write_arrays, write_table
-from secam.config import validate_config
+from secam.artifacts import read_arrays, read_table, write_arrays
 from secam.pipeline.activate import run_activate
 from secam.pipeline.baselines import run_baselines
-from secam.pipeline.common import batch_size_for
 from secam.pipeline.evaluate import run_evaluate
 from secam.pipeline.explain import (
     ExplanationOutputs,
@@ -20,109 +18,14 @@ from secam.pipeline.explain import (
 from secam.pipeline.segment import run_segment
 from secam.report.matched import baseline_metrics
 from secam.report.tables import quantitative
-from secam.staging import stage_dataset
 
-KAGGLE_VAL = ("ILSVRC", "Data", "CLS-LOC", "val")
-
-
-@pytest.fixture(scope="module")
-def manifest(ilsvrc_sample, tmp_path_factory):
-    """Seven real validation images in one shard (seven: batches of 4 leave a partial one)."""
-    staged = stage_dataset(
-        ilsvrc_sample / "LOC_val_solution.csv",
-        ilsvrc_sample.joinpath(*KAGGLE_VAL),
-        synsets=ilsvrc_sample / "LOC_synset_mapping.txt",
-        shard_size=1000,
-    )
-    rows = staged.manifest.iloc[::29].head(7).reset_index(drop=True)
-    path = tmp_path_factory.mktemp("stages") / "manifest.parquet"
-    write_table(rows, path, "manifest")
-    return path
-
-
-def _config(**sections) -> dict:
-    """A validated configuration (the schema fills every default, as for a workflow run)."""
-    required = {
-        "results": "results",
-        "dataset": {"annotations": "boxes.csv", "images": "images"},
-        "models": ["efficientnet_lite0"],
-        "selection": {"top_k": [2, 3, 4], "thresholds": [0.8, 0.7, 0.6]},
-        "timing": {"warmup": 0},
-        "report": {},
-    }
-    return validate_config({**required, "device": "cpu", **sections})
-
-
-def _activate(manifest, tmp_path, batch_size, methods):
-    config = _config(methods=methods, activation={"batch_size": batch_size})
-    out = tmp_path / f"batch{batch_size}"
-    out.mkdir()
-    paths = (out / "maps.npz", out / "predictions.parquet", out / "timings.parquet")
-    run_activate(manifest, "shard00000", "efficientnet_lite0", config, *paths, threads=2)
-    return (
-        read_arrays(paths[0]),
-        read_table(paths[1], "predictions"),
-        read_table(paths[2], "map_timings"),
-    )
-
-
-def test_batched_maps_equal_one_image_at_a_time(manifest, tmp_path):
-    methods = ["secam", "cam", "gradcam", "secam_gradcampp", "secam_layercam"]
-    single_maps, single_pred, _ = _activate(manifest, tmp_path, 1, methods)
-    batch_maps, batch_pred, timings = _activate(manifest, tmp_path, 4, methods)
-
-    assert sorted(batch_maps) == sorted(single_maps)
-    assert {key.split("/")[0] for key in batch_maps} == {"cam", "gradcam", "gradcampp", "layercam"}
-    assert len(batch_maps) == 4 * 7
-    for key, expected in single_maps.items():
-        np.testing.assert_allclose(batch_maps[key], expected, atol=1e-5, rtol=1e-4, err_msg=key)
-    assert batch_pred["target_index"].tolist() == single_pred["target_index"].tolist()
-    for a, b in zip(batch_pred["top5_probs"], single_pred["top5_probs"], strict=True):
-        np.testing.assert_allclose(a, b, atol=1e-6)
-
-    # 7 images at batch 4: one batch of 4 and one of 3, each image charged its share
-    assert sorted(timings.drop_duplicates("image_id")["batch_size"]) == [3, 3, 3, 4, 4, 4, 4]
-    by_source = timings.set_index("source")
-    assert (by_source.loc["cam", "backward_seconds"] == 0).all()
-    assert (by_source.loc["gradcam", "backward_seconds"] > 0).all()
-    assert (timings["forward_seconds"] > 0).all() and (timings["map_seconds"] > 0).all()
-    parts = timings[["forward_seconds", "backward_seconds", "map_seconds"]].sum(axis=1)
-    np.testing.assert_allclose(timings["seconds"], parts)
-    # one pass serves every source: the same forward share for all of an image's maps
-    forward = timings.groupby("image_id")["forward_seconds"].nunique()
-    assert (forward == 1).all()
-    assert (timings["threads"] == 2).all()  # the activate job's, which explain rows report
-
-
-def test_segmentation_workers_do_not_change_the_labels(manifest, tmp_path):
-    params = {"algorithm": "slic", "n_segments": 50, "compactness": 10, "downscale": 2}
-    outputs = {}
-    for workers in (1, 2):
-        labels, table = tmp_path / f"labels{workers}.npz", tmp_path / f"seg{workers}.parquet"
-        run_segment(manifest, "shard00000", params, labels, table, workers=workers)
-        outputs[workers] = (read_arrays(labels), read_table(table, "segments"))
-    (one, one_table), (two, two_table) = outputs[1], outputs[2]
-    assert list(one) == list(two) == sorted(one)  # manifest order, whatever finishes first
-    for image_id in one:
-        assert np.array_equal(one[image_id], two[image_id])
-    pd.testing.assert_frame_equal(
-        one_table.drop(columns="seconds"), two_table.drop(columns="seconds")
-    )
-    assert (two_table["seconds"] > 0).all()
-
-
-@pytest.mark.parametrize(
-    ("setting", "device", "expected"),
-    [(8, "cuda", 8), ({"cpu": 4, "cuda": 64}, "cuda", 64), ({"cpu": 4, "cuda": 64}, "mps", 4)],
-)
-def test_batch_size_per_device(setting, device, expected):
-    assert batch_size_for(setting, device) == expected
+from .conftest import stage_config
 
 
 def test_fewer_superpixels_than_k_goes_through_every_method_and_is_flagged(manifest, tmp_path):
     """Highly textured photographs can get 1-3 SLIC regions: every method and selection must
     still run, record the region count and flag each truncated top-k selection."""
-    config = _config(
+    config = stage_config(
         methods=["secam", "cam", "lime", "lime-batched"],
         activation={"batch_size": 4},
         lime={"num_samples": 8, "seed": 0, "batch_size": 4},

@@ -1,6 +1,7 @@
 """Scale: the workflow under a cluster executor, on a SLURM profile's plan, and on one image in
-a shard larger than the dataset. Runs use .test/config/scale.yaml (tests/workflow_runs.py);
-kills, damaged caches and bad inputs are in test_reliability.py."""
+a shard larger than the dataset. Runs use .test/config/scale.yaml
+(tests/workflow/workflow_runs.py); kills, damaged caches and bad inputs are in
+test_reliability.py."""
 
 import re
 
@@ -8,7 +9,7 @@ import pytest
 
 from secam.artifacts import read_table
 
-from .conftest import REPO
+from ..conftest import REPO
 from .workflow_runs import assert_same_results, run, scale_workdir
 
 pytestmark = pytest.mark.slow

@@ -15,7 +15,7 @@ from PIL import Image
 from secam.artifacts import TABLES, read_arrays, read_table
 from secam.imaging import load_rgb
 
-from .conftest import REPO, run_snakemake, sample_image_path
+from ..conftest import REPO, run_snakemake, sample_image_path
 
 METHODS = ["secam", "cam", "gradcam", "lime", "lime-batched", "gradcampp", "secam_layercam"]
 
@@ -395,7 +395,7 @@ def test_a_config_change_reruns_only_the_rules_that_read_it(finished_run):
 def test_a_user_model_from_a_factory_runs_through_the_workflow(tmp_path):
     """A ten-class classifier of the user's own, named as package.module:factory with a
     class-names file; the optional stages off, and the tables say what was not measured."""
-    from .user_models import CLASS_NAMES, tiny_classifier
+    from ..user_models import CLASS_NAMES, tiny_classifier
 
     names = tmp_path / "classes.txt"
     names.write_text("\n".join(CLASS_NAMES) + "\n")

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .conftest import REPO, run_snakemake
+from ..conftest import REPO, run_snakemake
 
 SCALE_CONFIG = REPO / ".test" / "config" / "scale.yaml"
 # Tables (under tables/) whose values are times; every other table must be identical.

@@ -8,7 +8,7 @@ import yaml
 
 from secam.config import load_config
 
-from .conftest import REPO, ilsvrc_root, run_snakemake
+from ..conftest import REPO, ilsvrc_root, run_snakemake
 
 
 def _snakemake(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -1,0 +1,49 @@
+"""Before a run stages anything: the dataset's files exist and every model can be loaded.
+
+The workflow calls :func:`check_run_inputs` while it parses the Snakefile, so a wrong path or a
+missing checkpoint stops the run before the first job, with the config key that names it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from secam.config import EMBEDDED_MODEL, ConfigError
+
+
+def check_run_inputs(config: dict[str, Any], weights: bool = True) -> None:
+    """What a run needs before it stages anything: the dataset's files exist and every model is
+    known, with its weights on this machine (``weights=False``: names only, for a dry run that
+    plans before the weights are placed). Raises :class:`ConfigError` listing each problem
+    with its key and path (relative paths are read from the working directory)."""
+    problems = []
+    dataset = config["dataset"]
+    for key in ("annotations", "images", "synsets"):
+        value = dataset.get(key)
+        if value is not None and not Path(value).exists():
+            problems.append(
+                f"  - config key 'dataset.{key}': {value} does not exist "
+                f"(looked for {Path(value).absolute()})"
+            )
+    for index, name in enumerate(config["models"]):
+        options = config["model_options"].get(name, {})
+        if "factory" in options:
+            problems += [
+                f"  - config key 'model_options.{name}.{key}': {options[key]} does not exist "
+                f"(looked for {Path(options[key]).absolute()})"
+                for key in ("weights", "classes")
+                if options.get(key) is not None and not Path(options[key]).is_file()
+            ]
+            continue  # the factory is imported by the jobs, which say what fails
+        if name == EMBEDDED_MODEL:
+            continue  # importing torch to check it would cost every run's start 2 s
+        from secam.models.registry import check_available  # imports torch
+
+        chosen = options.get("weights", "DEFAULT")
+        try:
+            check_available(name, chosen if weights else None)
+        except (ValueError, RuntimeError) as error:
+            problems.append(f"  - config key 'models[{index}]': {error}")
+    if problems:
+        raise ConfigError("cannot start the run:\n" + "\n".join(problems))

@@ -1,0 +1,40 @@
+"""A researcher's own classifier from a ``package.module:function`` factory: its weights file is
+loaded safely (``weights_only``), a pickle that runs code is refused."""
+
+import pickle
+
+import pytest
+import torch
+
+from secam.models import UntrustedWeightsError, load_model
+
+from ..conftest import FACTORY
+from ..user_models import TinyClassifier
+
+
+def test_a_factory_model_loads_its_weights_file_safely(tiny, tmp_path):
+    trained = TinyClassifier()
+    torch.nn.init.normal_(trained.fc.weight)
+    weights = tmp_path / "tiny.pt"
+    torch.save(trained.state_dict(), weights)
+    model = load_model(FACTORY, weights=str(weights))
+    assert torch.equal(model.module.fc.weight, trained.fc.weight)
+    assert model.weights.startswith("sha256:")
+    assert torch.equal(load_model(FACTORY, weights=None).module.fc.weight, tiny.fc.weight)
+
+    planted = tmp_path / "planted.pt"
+    planted.write_bytes(pickle.dumps(_RunsCode(), protocol=2))
+    with pytest.raises(UntrustedWeightsError, match="weights_only"):
+        load_model(FACTORY, weights=str(planted))
+    assert not _RunsCode.ran
+    with pytest.raises(ValueError, match="cannot import"):
+        load_model("no_such_package.nets:build")
+
+
+class _RunsCode:
+    """A pickle that would run code when loaded without weights_only."""
+
+    ran = False
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (setattr, (_RunsCode, "ran", True))
