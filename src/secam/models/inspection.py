@@ -65,6 +65,7 @@ class HeadInfo:
     feature_shape: tuple[int, int, int]  # (channels, height, width)
     head_path: str  # "cam" or "gradient"
     classifier: str | None  # name of the linear layer of a CAM head
+    classes: int  # logits per image, as the probe saw them
     # token models: the target layer outputs (N, token_prefix + h*w, C), prefix tokens first
     token_prefix: int | None = None
 
@@ -155,6 +156,10 @@ def inspect_head(
     try:
         x = _probe_input(input_size).to(_device_of(model))
         records, logits = _record_outputs(model, x)
+        if logits.dim() != 2:
+            raise ValueError(
+                f"the model returns a {tuple(logits.shape)} tensor, not (N, classes) logits"
+            )
         if target_layer is None:
             target = _find_target(model, x, records, logits)
         else:
@@ -173,6 +178,7 @@ def inspect_head(
         (int(channels), *target.grid),
         "cam" if classifier else "gradient",
         classifier,
+        int(logits.shape[1]),
         target.token_prefix,
     )
 

@@ -168,36 +168,27 @@ def wrap_model(
     device = resolve_device(device) if isinstance(device, str) else device
     module = module.eval().to(device)
     head = inspect_head(module, preprocessing.input_size, target_layer)
-    n_classes = _output_classes(module, preprocessing, device)
-    class_list = _class_list(classes, n_classes)
-    if len(class_list) != n_classes:
-        raise ValueError(
-            f"model {name!r} has {n_classes} outputs but {len(class_list)} class names"
-        )
+    class_list = _class_list(name, classes, head)
     return LoadedModel(name, module, preprocessing, head, weights, device, class_list)
 
 
-def _output_classes(module: nn.Module, preprocessing: Preprocessing, device: torch.device) -> int:
-    probe = torch.zeros(1, 3, *preprocessing.input_size, device=device)
-    with torch.no_grad():
-        logits = module(probe)
-    if logits.dim() != 2:
-        raise ValueError(f"the model returns a {tuple(logits.shape)} tensor, not (N, classes)")
-    return int(logits.shape[1])
-
-
-def _class_list(classes: ClassList | Sequence[str] | str | Path | None, n: int) -> ClassList:
+def _class_list(
+    name: str, classes: ClassList | Sequence[str] | str | Path | None, head: HeadInfo
+) -> ClassList:
+    """The model's classes, one per output: given, or ImageNet's for 1000 outputs."""
     if isinstance(classes, ClassList):
-        return classes
-    if isinstance(classes, str | Path):
-        return load_class_names(classes)
-    if classes is not None:
-        return ClassList.from_names(classes)
-    return (
-        imagenet_classes()
-        if n == len(imagenet_classes())
-        else ClassList.from_names([f"class {i}" for i in range(n)])
-    )
+        found = classes
+    elif isinstance(classes, str | Path):
+        found = load_class_names(classes)
+    elif classes is not None:
+        found = ClassList.from_names(classes)
+    elif head.classes == len(imagenet_classes()):
+        found = imagenet_classes()
+    else:
+        found = ClassList.from_names([f"class {i}" for i in range(head.classes)])
+    if len(found) != head.classes:
+        raise ValueError(f"model {name!r} has {head.classes} outputs but {len(found)} class names")
+    return found
 
 
 def load_model(
@@ -248,5 +239,5 @@ def load_model(
             module, preprocessing, described = _load_torchvision(name, weights)
     module = module.eval().to(device)
     head = inspect_head(module, preprocessing.input_size, target_layer)
-    class_list = imagenet_classes() if classes is None else load_class_names(classes)
+    class_list = _class_list(name, classes, head)
     return LoadedModel(name, module, preprocessing, head, described, device, class_list)
