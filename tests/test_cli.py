@@ -9,6 +9,7 @@ from PIL import Image
 from secam.cli import _parser, main
 from secam.config import load_schema
 from secam.segmentation import segment
+from secam.selection import Selection
 
 from .conftest import FACTORY, SCHEMA_MAX_PIXELS, jpeg_claiming_size, sample_image_path
 from .user_models import CLASS_NAMES
@@ -133,6 +134,54 @@ def test_cli_limits_default_to_the_workflow_schema():
     for bad in ("0", "-3", "many"):
         with pytest.raises(SystemExit):
             _parser().parse_args(["explain", "x", "--out", "o", "--max-pixels", bad])
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--n-segments", "-5", "must be a whole number >= 1 (config key segmentation.n_segments)"),
+        ("--n-segments", "0", "must be a whole number >= 1"),
+        ("--n-segments", "2.5", "must be a whole number >= 1"),
+        ("--compactness", "0", "must be a number > 0 (config key segmentation.compactness)"),
+        ("--compactness", "nan", "must be a number > 0"),
+        ("--compactness", "soft", "must be a number > 0"),
+        ("--lime-samples", "0", "must be a whole number >= 1 (config key lime.num_samples)"),
+        ("--seed", "-1", "must be a whole number >= 0 (config key lime.seed)"),
+        ("--min-side", "0", "must be a whole number >= 1 (config key dataset.min_side)"),
+        ("--select", "top-k:0", "k must be at least 1"),
+        ("--select", "threshold:1.5", "the fraction must lie in (0, 1]"),
+        ("--select", "threshold:0", "the fraction must lie in (0, 1]"),
+        ("--select", "best:3", "use top-k:K or threshold:F"),
+        ("--method", "shap", "invalid choice: 'shap'"),
+        ("--segmentation", "watershed", "invalid choice: 'watershed'"),
+        ("--device", "gpu", "expected auto, cpu, cuda, cuda:N or mps, not 'gpu'"),
+    ],
+)
+def test_a_bad_argument_stops_at_parsing_with_one_line_naming_the_flag(
+    flag, value, message, capsys
+):
+    with pytest.raises(SystemExit) as stopped:
+        main(["explain", "image.JPEG", "--out", "out", flag, value])
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err.splitlines()[-1]
+    assert error.startswith(f"secam explain: error: argument {flag}: ")
+    assert message in error and repr(value) in error
+
+
+def test_the_allowed_ranges_are_the_workflow_schemas(capsys):
+    n_segments = load_schema()["properties"]["segmentation"]["properties"]["n_segments"]
+    lowest = n_segments["minimum"]
+    args = _parser().parse_args(
+        ["explain", "x", "--out", "o", "--n-segments", str(lowest), "--compactness", "0.5"]
+    )
+    assert (args.n_segments, args.compactness) == (lowest, 0.5)
+    assert args.select == Selection("top_k", 3)  # the default, parsed as a flag's value is
+    assert _parser().parse_args(
+        ["explain", "x", "--out", "o", "--select", "threshold:0.8"]
+    ).select == (Selection("threshold", 0.8))
+    with pytest.raises(SystemExit):
+        _parser().parse_args(["explain", "x", "--out", "o", "--n-segments", str(lowest - 1)])
+    assert f">= {lowest}" in capsys.readouterr().err
 
 
 def test_the_cli_explains_with_a_factory_model_and_its_class_names(tmp_path, capsys):

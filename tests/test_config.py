@@ -6,7 +6,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from secam.config import ConfigError, config_hash, load_config, validate_config
+from secam.config import (
+    ConfigError,
+    config_hash,
+    load_config,
+    schema_node,
+    validate_config,
+    with_command_line_values,
+)
 
 from .conftest import REPO
 
@@ -114,3 +121,63 @@ def test_snakemake_stops_on_bad_config_with_the_key(tmp_path: Path, default_conf
     )
     assert result.returncode != 0
     assert "selection.top_k[0]" in result.stdout + result.stderr
+
+
+def _as_snakemake_gives_it(config: dict, *entries: str) -> tuple[dict, dict]:
+    """(the config a Snakefile sees, the --config mapping), parsed and merged by Snakemake."""
+    from snakemake.cli import parse_config
+    from snakemake.utils import update_config
+
+    command_line = parse_config(list(entries))
+    merged = copy.deepcopy(config)
+    update_config(merged, command_line)
+    return merged, command_line
+
+
+def test_nested_command_line_values_get_their_types_and_keep_the_other_keys(default_config):
+    default_config["segmentation"]["compare"] = ["quickshift"]
+    given, command_line = _as_snakemake_gives_it(
+        default_config,
+        "segmentation={n_segments: 30, compactness: 2.5, quickshift: {downscale: 3}}",
+        "lime={max_images: null, batch_size: {cpu: 2, cuda: 32}}",
+        "selection={top_k: [1, 5]}",
+        "device=cpu",
+    )
+    assert given["segmentation"]["n_segments"] == "30"  # what validation refused
+    with pytest.raises(ConfigError, match=r"segmentation\.n_segments"):
+        validate_config(given)
+    config = validate_config(with_command_line_values(given, command_line))
+    segmentation = config["segmentation"]
+    assert (segmentation["n_segments"], segmentation["compactness"]) == (30, 2.5)
+    assert segmentation["quickshift"]["downscale"] == 3
+    # the section's other keys: the configfile's, then the schema's defaults
+    assert segmentation["compare"] == ["quickshift"] and segmentation["algorithm"] == "slic"
+    assert (
+        segmentation["quickshift"]["ratio"]
+        == schema_node("segmentation", "quickshift", "ratio")["default"]
+    )
+    assert config["lime"]["max_images"] is None
+    assert config["lime"]["batch_size"] == {"cpu": 2, "cuda": 32}
+    assert config["lime"]["num_samples"] == default_config["lime"]["num_samples"]
+    assert config["selection"]["top_k"] == [1, 5]
+    assert config["selection"]["thresholds"] == default_config["selection"]["thresholds"]
+
+
+def test_command_line_text_stays_text_where_the_schema_wants_text(default_config):
+    given, command_line = _as_snakemake_gives_it(
+        default_config,
+        "dataset={sample: {image_ids: [chelsea, 17], classes: [n02123045, 17]}, images: 1e3}",
+    )
+    dataset = with_command_line_values(given, command_line)["dataset"]
+    assert dataset["images"] == "1e3"  # a folder name, although it reads as a number
+    assert dataset["sample"]["image_ids"] == ["chelsea", "17"]
+    assert dataset["sample"]["classes"] == ["n02123045", 17]  # a wnid or a class index
+    assert dataset["annotations"] == default_config["dataset"]["annotations"]
+
+
+def test_a_command_line_value_that_is_not_yaml_is_named(default_config):
+    given, command_line = _as_snakemake_gives_it(default_config, "segmentation={n_segments: [}")
+    with pytest.raises(
+        ConfigError, match=r"config key 'segmentation' from --config: .*--configfile"
+    ):
+        with_command_line_values(given, command_line)

@@ -1,49 +1,80 @@
-"""README and code agree: every declared column is documented; the workflow lints clean and is
-formatted."""
+"""README and docs agree with the code: the commands, links, files and config keys they name
+exist, the numbers they show equal the files that hold them, the Python example runs, and the
+workflow lints clean and is formatted."""
 
+import math
 import re
+import shlex
 import subprocess
 import sys
+from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
-from secam.artifacts import TABLES
 from secam.config import load_schema
 
 from .conftest import REPO
 
-README = (REPO / "README.md").read_text()
+README_PATH = REPO / "README.md"
+README = README_PATH.read_text()
+# Every page a reader follows from the README; config/README.md is generated from the schema.
+PAGES = [README_PATH, *sorted((REPO / "docs").glob("*.md"))]
+LINKED_PAGES = PAGES + [p for p in [REPO / "config" / "README.md"] if p.exists()]
+README_MAX_LINES = 200
+
+SETUP_AND_RUN = (
+    "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/snakemake --cores 2"
+)
+SETUP_AND_TEST = (
+    'python3 -m venv .venv && .venv/bin/pip install -e ".[test]" && .venv/bin/python -m pytest'
+)
+
+# Names the documentation's commands use for files the reader writes themselves.
+PLACEHOLDER_FILES = {"my.yaml"}
+REPOSITORY_PREFIXES = (
+    "config/",
+    "data/",
+    "workflow/",
+    "profiles/",
+    "benchmarks/",
+    "tests/",
+    "docs/",
+    ".test/",
+)
+REPOSITORY_SUFFIXES = (".yaml", ".yml", ".py", ".smk")
+
+TIED_TABLE = re.compile(r"<!-- from (\S+) -->\n(.*?)<!-- /from -->", re.DOTALL)
+TEST_REFERENCE = re.compile(r"`(tests/[a-z_/]+\.py)(?:::([a-z0-9_]+))?`")
 
 
-@pytest.mark.parametrize("table", sorted(TABLES))
-def test_every_column_is_documented(table):
-    section = README.split(f"<!-- table:{table} -->")[1].split("<!-- /table -->")[0]
-    documented = re.findall(r"^\| `([a-z0-9_]+)` \|", section, flags=re.MULTILINE)
-    assert documented == list(TABLES[table])
+def _page_id(path: Path) -> str:
+    return path.relative_to(REPO).as_posix()
 
 
-def _leaf_keys(schema: dict, prefix: str = "") -> list[str]:
-    keys = []
-    for key, sub in schema.get("properties", {}).items():
-        name = f"{prefix}{key}"
-        keys.extend(_leaf_keys(sub, f"{name}.") if "properties" in sub else [name])
-    return keys
+def _without_code(text: str) -> str:
+    """Markdown outside fenced code blocks and inline code spans."""
+    text = re.sub(r"^```.*?^```", "", text, flags=re.MULTILINE | re.DOTALL)
+    return re.sub(r"`[^`\n]*`", "", text)
 
 
-def test_every_config_key_is_documented():
-    section = README.split("## Configuration")[1]
-    keys = _leaf_keys(load_schema())
-    assert "dataset.sample.per_class" in keys and "lime.seed" in keys
-    for key in keys:
-        assert f"| `{key}` |" in section, key
+def _fenced_blocks(text: str, language: str) -> list[str]:
+    return re.findall(rf"^```{language}\n(.*?)^```", text, flags=re.MULTILINE | re.DOTALL)
+
+
+# ---- the two commands and the environment ------------------------------------------------
 
 
 def test_readme_commands_exist():
-    assert "snakemake --cores 2" in README
-    assert "python -m pytest" in README
+    assert SETUP_AND_RUN in README
+    assert SETUP_AND_TEST in README
     ci = (REPO / ".ci" / "run").read_text()
-    assert "python -m pytest" in ci
+    assert SETUP_AND_TEST in ci, "CI must run the README's test command"
+
+
+def test_readme_is_a_first_page():
+    assert len(README.splitlines()) <= README_MAX_LINES
 
 
 def test_environment_file_names_every_dependency():
@@ -58,6 +89,248 @@ def test_environment_file_names_every_dependency():
     aliases = {"torch": "pytorch", "matplotlib": "matplotlib-base"}
     for name in names:
         assert aliases.get(name, name) in listed, name
+
+
+# ---- links, files, config keys and tests named by the documentation -----------------------
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor for a Markdown heading."""
+    text = heading.strip().lower().replace("`", "")
+    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+
+
+def _anchors(path: Path) -> set[str]:
+    text = re.sub(r"^```.*?^```", "", path.read_text(), flags=re.MULTILINE | re.DOTALL)
+    anchors: set[str] = set()
+    for heading in re.findall(r"^#{1,6} (.+)$", text, flags=re.MULTILINE):
+        slug, n = _slug(heading), 1
+        while slug in anchors:
+            slug, n = f"{_slug(heading)}-{n}", n + 1
+        anchors.add(slug)
+    return anchors
+
+
+def _broken_links(path: Path) -> list[str]:
+    broken = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", _without_code(path.read_text())):
+        if re.match(r"[a-z]+:", target):
+            continue  # http:, https:, mailto:
+        file_part, _, anchor = target.partition("#")
+        linked = (path.parent / file_part).resolve() if file_part else path
+        if not linked.exists():
+            broken.append(f"{target}: no such file")
+        elif anchor and linked.suffix == ".md" and anchor not in _anchors(linked):
+            broken.append(f"{target}: no heading #{anchor} in {linked.name}")
+    return broken
+
+
+@pytest.mark.parametrize("page", LINKED_PAGES, ids=_page_id)
+def test_every_relative_link_resolves(page):
+    assert _broken_links(page) == []
+
+
+def test_broken_links_are_found(tmp_path):
+    (tmp_path / "other.md").write_text("# Other page\n\n## A `code` heading\n")
+    page = tmp_path / "page.md"
+    page.write_text(
+        "[ok](other.md#a-code-heading) [self](#top) [web](https://example.org)\n"
+        "[gone](missing.md) [bad anchor](other.md#nothing)\n\n# Top\n"
+        "```\n[in code](ignored.md)\n```\n"
+    )
+    assert _broken_links(page) == [
+        "missing.md: no such file",
+        "other.md#nothing: no heading #nothing in other.md",
+    ]
+
+
+def _schema_has_key(dotted: str) -> bool:
+    node = load_schema()
+    for part in dotted.split("."):
+        properties = node.get("properties", {})
+        if part not in properties:
+            return False
+        node = properties[part]
+    return True
+
+
+def _command_problems(block: str) -> list[str]:
+    """Paths in a bash block that do not exist and ``--config`` keys the schema lacks."""
+    problems = []
+    for line in block.replace("\\\n", " ").splitlines():
+        tokens = shlex.split(line, comments=True)
+        in_config = False
+        for token in tokens:
+            if token.startswith("-"):
+                in_config = token == "--config"
+                continue
+            if in_config and "=" in token:
+                key = token.split("=", 1)[0]
+                if not _schema_has_key(key):
+                    problems.append(f"--config {key}: not a config key")
+                continue
+            for word in token.split("="):
+                looks_like_path = word.startswith(REPOSITORY_PREFIXES) or word.endswith(
+                    REPOSITORY_SUFFIXES
+                )
+                if looks_like_path and word not in PLACEHOLDER_FILES and not (REPO / word).exists():
+                    problems.append(f"{word}: no such file")
+    return problems
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_page_id)
+def test_command_blocks_name_real_files_and_config_keys(page):
+    blocks = _fenced_blocks(page.read_text(), "bash")
+    assert [p for block in blocks for p in _command_problems(block)] == []
+
+
+def test_command_problems_are_found():
+    block = (
+        "snakemake --configfile config/nothing.yaml --config results=x lime.seed=1 \\\n"
+        "    lime.sede=2 --cores 2  # my.yaml in a comment\n"
+        "snakemake --configfile my.yaml --set-threads segment=8 profiles/slurm\n"
+    )
+    assert _command_problems(block) == [
+        "config/nothing.yaml: no such file",
+        "--config lime.sede: not a config key",
+    ]
+
+
+def test_every_named_test_exists():
+    references = [
+        (page, path, name)
+        for page in LINKED_PAGES
+        for path, name in TEST_REFERENCE.findall(page.read_text())
+    ]
+    assert len(references) > 10
+    for page, path, name in references:
+        assert (REPO / path).exists(), f"{_page_id(page)}: {path}"
+        assert not name or f"def {name}(" in (REPO / path).read_text(), f"{path}::{name}"
+
+
+def test_reliability_page_names_a_test_for_every_case():
+    """docs/reliability.md: every row of the table names the test that checks it."""
+    text = (REPO / "docs" / "reliability.md").read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) > 8
+    for row in rows[1:]:
+        assert TEST_REFERENCE.findall(row.split(" | ")[-1]), f"no test named for: {row[:80]}"
+
+
+# ---- numbers tied to the files that hold them ------------------------------------------------
+
+NUMBER = r"[+−-]?\d+(?:\.\d+)?"
+WITH_INTERVAL = re.compile(rf"({NUMBER}) \[({NUMBER}), ({NUMBER})\]")
+
+
+def _column(header: str) -> str:
+    """The CSV column a displayed header stands for: "box IoU" is ``box_iou``."""
+    return re.sub(r"[\s-]+", "_", header.strip().strip("`").lower())
+
+
+def _cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def _displayed_numbers(cell: str, column: str) -> dict[str, str] | None:
+    """The CSV columns a numeric cell shows: "0.41 [0.24, 0.60]" under ``x`` is x, x_low and
+    x_high; None when the cell is no number."""
+    cell = cell.replace("*", "")
+    interval = WITH_INTERVAL.fullmatch(cell)
+    if interval:
+        return dict(
+            zip((column, f"{column}_low", f"{column}_high"), interval.groups(), strict=True)
+        )
+    return {column: cell} if re.fullmatch(NUMBER, cell) else None
+
+
+def _matches_rounded(shown: str, value: float) -> bool:
+    shown = shown.replace("−", "-")
+    decimals = len(shown.split(".")[1]) if "." in shown else 0
+    return math.isclose(float(shown), value, abs_tol=0.5 * 10**-decimals + 1e-9)
+
+
+def _tied_table_mismatches(markdown: str, source: str) -> list[str]:
+    """Every cell of every ``<!-- from docs/results/<run>/<table>.csv -->`` table against the
+    CSV: rows are found by their text columns, numbers must equal the CSV rounded as shown."""
+    problems = []
+    for csv_path, block in TIED_TABLE.findall(markdown):
+        table = pd.read_csv(REPO / csv_path)
+        lines = [line for line in block.splitlines() if line.startswith("|")]
+        columns = [_column(header) for header in _cells(lines[0])]
+        unknown = [c for c in columns if c not in table.columns]
+        if unknown or len(lines) < 3:
+            problems.append(f"{source}, {csv_path}: columns {unknown} or no rows")
+            continue
+        keys = [c for c in columns if not pd.api.types.is_numeric_dtype(table[c])]
+        for line in lines[2:]:
+            row = dict(zip(columns, _cells(line), strict=True))
+            match = table
+            for key in keys:
+                match = match[match[key].astype(str) == row[key]]
+            if len(match) != 1:
+                problems.append(f"{source}, {csv_path}: {len(match)} rows match {line}")
+                continue
+            for column in columns:
+                if column in keys:
+                    continue
+                shown = _displayed_numbers(row[column], column)
+                if shown is None:
+                    problems.append(f"{source}, {csv_path}: {row[column]!r} is no number")
+                    continue
+                for name, text in shown.items():
+                    if not _matches_rounded(text, float(match[name].iloc[0])):
+                        value = match[name].iloc[0]
+                        problems.append(f"{source}, {csv_path}: {name} {text} but CSV {value}")
+    return problems
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_page_id)
+def test_tied_tables_show_their_files_numbers(page):
+    assert _tied_table_mismatches(page.read_text(), _page_id(page)) == []
+
+
+def test_readme_table_is_tied_and_a_hand_edit_is_caught():
+    first = TIED_TABLE.search(README)
+    assert first, "the README's results table names the file it comes from"
+    row = [line for line in first.group(2).splitlines() if line.startswith("|")][2]
+    number = re.findall(r"\| (\d+\.\d+) ", row)[-1]
+    edited_number = f"{float(number) + 0.01:.{len(number.split('.')[1])}f}"
+    edited = README.replace(row, row.replace(f"| {number} ", f"| {edited_number} ", 1), 1)
+    assert _tied_table_mismatches(edited, "README.md") != []
+
+
+# ---- configuration, the Python example, the workflow's form ---------------------------------
+
+
+def test_a_user_config_is_merged_over_the_defaults(tmp_path):
+    """A user config naming one nested key runs: Snakemake merges it over config/config.yaml
+    key by key (the dataset's required files come from there), and validation passes."""
+    user = tmp_path / "my.yaml"
+    user.write_text("dataset:\n  max_images: 2\n")
+    results = tmp_path / "results"
+    command = ["-n", "--configfile", str(user), "--config", f"results={results}"]
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", *command],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert re.search(r"^stage\s+1$", result.stdout, flags=re.MULTILINE), result.stdout[-2000:]
+
+
+def test_the_python_example_runs(monkeypatch):
+    """README "From Python, on any classifier": the example runs as printed."""
+    (code,) = _fenced_blocks(README, "python")
+    monkeypatch.chdir(REPO)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    result, heatmap = namespace["result"], namespace["heatmap"]
+    assert result.mask.shape == result.map.shape == namespace["image"].shape[:2]
+    assert len(result.selected_regions) == 3
+    assert result.class_name in namespace["names"] and heatmap.target == 3
 
 
 def test_snakemake_lint_is_clean():
@@ -82,32 +355,3 @@ def test_snakemake_files_are_formatted():
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_reliability_section_names_real_tests():
-    """Every promise of README "Reliability" names the test that checks it, and that test
-    exists."""
-    section = README.split("## Reliability")[1].split("\n## ")[0]
-    rows = [line for line in section.splitlines() if line.startswith("| ") and "---" not in line]
-    assert len(rows) > 8
-    for row in rows[1:]:
-        named = re.findall(r"`(tests/[a-z_/]+\.py)(?:::([a-z0-9_]+))?`", row.split(" | ")[-1])
-        assert named, f"no test named for: {row[:80]}"
-        for path, test in named:
-            source = (REPO / path).read_text()
-            assert not test or f"def {test}(" in source, f"{path}::{test}"
-    for reference in re.findall(r"`(tests/[a-z_/]+\.py)::([a-z0-9_]+)`", README):
-        assert f"def {reference[1]}(" in (REPO / reference[0]).read_text(), reference
-
-
-def test_the_python_example_runs(monkeypatch):
-    """README "From Python, on any classifier": the example runs as printed."""
-    section = README.split("### From Python, on any classifier")[1]
-    code = section.split("```python\n")[1].split("```")[0]
-    monkeypatch.chdir(REPO)
-    namespace: dict = {}
-    exec(compile(code, "README.md", "exec"), namespace)
-    result, heatmap = namespace["result"], namespace["heatmap"]
-    assert result.mask.shape == result.map.shape == namespace["image"].shape[:2]
-    assert len(result.selected_regions) == 3
-    assert result.class_name in namespace["names"] and heatmap.target == 3

@@ -1,7 +1,8 @@
 """Artifact schemas, atomic writers and verifying readers.
 
 Every table the workflow writes is declared here, column by column, with its meaning and unit.
-README.md documents the same columns and a test keeps the two in step. Writers go through a
+docs/artifacts.md is generated from these declarations (``python -m secam.reference``) and a
+test fails when it is stale. Writers go through a
 temporary file and a rename, so an artifact is either complete or absent; the cached artifacts
 (Parquet tables, NPZ archives) also record their checksum when written, and their readers check
 it (:mod:`secam.integrity`), so a damaged file is named instead of read.
@@ -28,7 +29,7 @@ from secam.integrity import record_checksum, verify
 TABLES: dict[str, dict[str, str]] = {
     "manifest": {
         "image_id": "image identifier (file name without extension)",
-        "source": "image file, or '<archive>::<member>' for an image inside a tar archive",
+        "source": "image file, or `<archive>::<member>` for an image inside a tar archive",
         "offset": "byte offset of the member's data inside the archive (-1 for a plain file)",
         "size_bytes": "size of the image file in bytes",
         "wnid": "WordNet id of the image's class",
@@ -81,7 +82,7 @@ TABLES: dict[str, dict[str, str]] = {
     "explanations": {
         "image_id": "image identifier",
         "model": "model name",
-        "method": "method name (see README 'Methods')",
+        "method": "method name (see docs/methods.md, 'Methods')",
         "selection": "top2/top3/top4 (k highest regions) or thr80/thr70/thr60 (at least that "
         "share of the maximum score)",
         "target_index": "class explained (index)",

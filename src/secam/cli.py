@@ -5,32 +5,54 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from secam.artifacts import write_text
 from secam.classes import ClassList
-from secam.config import default
+from secam.config import default, parse_number
 from secam.explainers import Explanation, explain_image, parse_class, parse_selection
 from secam.imaging import ImageReadError, load_rgb
 from secam.methods import ORDER
 from secam.models import LoadedModel, load_model
+from secam.models.registry import resolve_device
 from secam.models.user import is_factory
 from secam.provenance import provenance
 from secam.report.overlay import draw_overlay
 from secam.segmentation import ALGORITHMS, DEFAULTS
+from secam.selection import Selection
 
 
-def _positive(text: str) -> int:
+def _config_number(*keys: str) -> Callable[[str], int | float]:
+    """An argparse type: a number within the bounds of config key ``keys`` in the schema, so a
+    bad flag stops at parsing with a line naming the flag and the allowed range."""
+
+    def parse(text: str) -> int | float:
+        try:
+            return parse_number(text, *keys)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return parse
+
+
+def _selection(text: str) -> Selection:
     try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
+        return parse_selection(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _device(text: str) -> str:
+    try:
+        resolve_device(text)
+    except RuntimeError:
+        raise argparse.ArgumentTypeError(
+            f"expected auto, cpu, cuda, cuda:N or mps, not {text!r}"
+        ) from None
+    return text
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,44 +80,57 @@ def _parser() -> argparse.ArgumentParser:
     )
     explain.add_argument(
         "--input-size",
-        type=_positive,
+        type=_config_number("model_options", "MODEL", "input_size", "items"),
         nargs=2,
         default=(224, 224),
         metavar=("HEIGHT", "WIDTH"),
         help="input size of a package.module:factory model (ImageNet normalisation)",
     )
     explain.add_argument("--target-layer", default=None, help="module name (default: detected)")
-    explain.add_argument("--device", default="auto")
+    explain.add_argument("--device", type=_device, default=default("device"))
     explain.add_argument("--method", default="secam", choices=ORDER)
     explain.add_argument(
         "--segmentation", default=default("segmentation", "algorithm"), choices=ALGORITHMS
     )
     explain.add_argument(
-        "--n-segments", type=int, default=DEFAULTS["slic"]["n_segments"], help="SLIC only"
+        "--n-segments",
+        type=_config_number("segmentation", "n_segments"),
+        default=DEFAULTS["slic"]["n_segments"],
+        help="SLIC only",
     )
     explain.add_argument(
-        "--compactness", type=float, default=DEFAULTS["slic"]["compactness"], help="SLIC only"
+        "--compactness",
+        type=_config_number("segmentation", "compactness"),
+        default=DEFAULTS["slic"]["compactness"],
+        help="SLIC only",
     )
     explain.add_argument(
         "--select",
+        type=_selection,
         default="top-k:3",
         help="top-k:K (region methods) or threshold:F (fraction of the max)",
     )
     explain.add_argument(
         "--target", default=None, help="class to explain: index, wnid or label (default: predicted)"
     )
-    explain.add_argument("--lime-samples", type=int, default=default("lime", "num_samples"))
-    explain.add_argument("--seed", type=int, default=default("lime", "seed"))
+    explain.add_argument(
+        "--lime-samples",
+        type=_config_number("lime", "num_samples"),
+        default=default("lime", "num_samples"),
+    )
+    explain.add_argument(
+        "--seed", type=_config_number("lime", "seed"), default=default("lime", "seed")
+    )
     explain.add_argument(
         "--max-pixels",
-        type=_positive,
+        type=_config_number("dataset", "max_pixels"),
         default=default("dataset", "max_pixels"),
         help="skip images with more pixels, read from the header before any decode "
         "(decompression-bomb guard; default %(default)s, as dataset.max_pixels)",
     )
     explain.add_argument(
         "--min-side",
-        type=_positive,
+        type=_config_number("dataset", "min_side"),
         default=default("dataset", "min_side"),
         help="skip images with a shorter side in pixels (default %(default)s, as dataset.min_side)",
     )
@@ -175,7 +210,7 @@ def _read(path: Path, max_pixels: int, min_side: int) -> np.ndarray:
 
 def explain_command(args: argparse.Namespace) -> int:
     """Explain each image; an unreadable one is skipped with one line on stderr, exit status 1."""
-    selection = parse_selection(args.select)
+    selection = args.select
     weights = None if str(args.weights).lower() == "none" else args.weights
     if is_factory(args.model) and weights == "DEFAULT":
         weights = None  # the factory's own weights

@@ -40,18 +40,16 @@ REPORT_TABLES = {
 }
 # Under figures/: name -> formats written. Tables II and III of the paper are image grids.
 FIGURES = {
-    "examples": ("png",),
-    **{
-        name: ("png", "pdf")
-        for name in (
-            "timing",
-            "faithfulness",
-            *(f"figure{n}" for n in range(1, 6)),
-            "table2",
-            "table3",
-            "segmentation",
-        )
-    },
+    name: ("png", "pdf")
+    for name in (
+        "examples",
+        "timing",
+        "faithfulness",
+        *(f"figure{n}" for n in range(1, 6)),
+        "table2",
+        "table3",
+        "segmentation",
+    )
 }
 
 # Under logs/: one log per rule (by the rule's name) and wildcard set.

@@ -21,3 +21,47 @@ def test_lime_subset_is_seeded_and_the_limit_takes_its_first_images():
     limited = lime_subset(ids, 40, seed=0, limit=10)
     assert limited == set(sorted(subset)[:10])  # every compared image is in the main subset
     assert lime_subset(ids, None, seed=0, limit=5) == set(ids[:5])
+
+
+def test_progress_lines_give_the_rate_and_what_is_left_on_a_fake_clock():
+    from secam.pipeline.common import Progress
+
+    now = [100.0]  # 18 s per image: a line after the first, then every 30 s, then at the end
+    lines: list[str] = []
+    progress = Progress("lime m shard00001", 5, clock=lambda: now[0], emit=lines.append)
+    for _ in progress.track(range(5)):
+        now[0] += 18.0
+    assert lines == [
+        "lime m shard00001: 1/5 images, 18 s/image, about 1 min left",  # 4 x 18 = 72 s
+        "lime m shard00001: 3/5 images, 18 s/image, about 36 s left",  # 54 - 18 >= 30
+        "lime m shard00001: 5/5 images, 18 s/image, done in 2 min",  # 90 s
+    ]
+
+
+def test_progress_is_silent_between_lines_and_after_a_failure():
+    from secam.pipeline.common import Progress
+
+    now = [0.0]
+    lines: list[str] = []
+    progress = Progress("faithfulness", 400, clock=lambda: now[0], emit=lines.append, every=30)
+    for index in progress.track(range(400)):
+        now[0] += 0.25  # 120 images between two lines
+        if index == 300:
+            break  # a loop that stops early (an error) claims no "done"
+    assert len(lines) == 3  # after image 1, 121 and 241
+    assert lines[1] == "faithfulness: 121/400 images, 0.25 s/image, about 1 min left"
+    assert lines[2] == "faithfulness: 241/400 images, 0.25 s/image, about 40 s left"
+    assert not any("done" in line for line in lines)
+
+
+def test_durations_read_as_a_person_would_say_them():
+    from secam.pipeline.common import duration
+
+    assert [duration(s) for s in (0.4, 40, 59.6, 480, 3599, 7500)] == [
+        "0 s",
+        "40 s",
+        "1 min",
+        "8 min",
+        "1 h 0 min",
+        "2 h 5 min",
+    ]

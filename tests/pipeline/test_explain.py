@@ -2,12 +2,15 @@
 flagged, where a photograph has fewer superpixels than k; evaluate, baselines and the tables
 count the truncated selections."""
 
+import logging
+
 import numpy as np
 import pandas as pd
 
 from secam.artifacts import read_arrays, read_table, write_arrays
 from secam.pipeline.activate import run_activate
 from secam.pipeline.baselines import run_baselines
+from secam.pipeline.common import PROGRESS_LOGGER
 from secam.pipeline.evaluate import run_evaluate
 from secam.pipeline.explain import (
     ExplanationOutputs,
@@ -19,7 +22,7 @@ from secam.pipeline.segment import run_segment
 from secam.report.matched import baseline_metrics
 from secam.report.tables import quantitative
 
-from .conftest import stage_config
+from .conftest import SAMPLE_IDS, stage_config
 
 
 def test_fewer_superpixels_than_k_goes_through_every_method_and_is_flagged(manifest, tmp_path):
@@ -126,3 +129,23 @@ def test_fewer_superpixels_than_k_goes_through_every_method_and_is_flagged(manif
     assert table.loc[("secam", "top4"), "truncated"] == 2
     assert table.loc[("random-regions", "top4"), "truncated"] == 2
     assert table.loc[("cam", "thr70"), "truncated"] == 0
+
+
+def test_lime_reports_its_progress_on_the_progress_logger(sample_run, tmp_path, caplog):
+    """The lines the workflow sends to the terminal (workflow/scripts/script_io.py)."""
+    caplog.set_level(logging.INFO, logger=PROGRESS_LOGGER)
+    config = {**sample_run.config, "lime": {**sample_run.config["lime"], "max_images": None}}
+    outputs = ExplanationOutputs(tmp_path / "e.parquet", tmp_path / "m.npz", tmp_path / "t.pq")
+    run_explain_lime(
+        "lime-batched", "efficientnet_lite0", config, sample_run.inputs, outputs, label="job"
+    )
+    lines = [r.getMessage() for r in caplog.records if r.name == PROGRESS_LOGGER]
+    total = len(SAMPLE_IDS)
+    assert [line.split(",")[0] for line in lines] == [
+        f"job: 1/{total} images",
+        f"job: 2/{total} images",
+    ]
+    assert lines[0].endswith(" left") and " done in " in lines[1]
+    seconds = read_table(outputs.timings, "timings")["total_seconds"]
+    per_image = float(lines[1].split(", ")[1].removesuffix(" s/image"))
+    assert seconds.mean() <= per_image  # the rate counts every second of the loop

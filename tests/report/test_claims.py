@@ -193,3 +193,54 @@ def test_segmentation_claim_reads_secam_agreement(agreements, verdict):
     row = table[table["claim"].str.startswith("(c)")].iloc[0]
     assert row["verdict"] == verdict
     assert "LIME alg0 mean agreement 0.200" in row["evidence"]
+
+
+def test_claims_summary_counts_and_names_the_extremes():
+    """A matched-area table built by hand: SeCAM against LIME at three comparisons with known
+    intervals; the summary line counts them by the CI's side of 0 and quotes the extremes."""
+    differences = [  # selection, metric, mean, low, high
+        ("top2", "box_iou", 0.12, 0.05, 0.2),  # better
+        ("top3", "box_iou", -0.30, -0.41, -0.21),  # worse
+        ("top3", "ebpg", 0.01, -0.02, 0.04),  # not different
+        ("top4", "ebpg", 0.25, 0.1, 0.4),  # better
+    ]
+    matched = pd.DataFrame(
+        [
+            {
+                "model": "m",
+                "method": "secam",
+                "selection": selection,
+                "comparator": "lime",
+                "metric": metric,
+                "n": 40,
+                "difference": mean,
+                "difference_low": low,
+                "difference_high": high,
+            }
+            for selection, metric, mean, low, high in differences
+        ]
+    )
+    table = claims_table(
+        _metrics(0.0), _timings(0.025, 50.0), matched, _manifest(), {"m": "cam"}, resamples=50
+    )
+    row = table[table["claim"].str.endswith("at least as well as LIME")].iloc[0]
+    better = sum(low > 0 for *_, low, _ in differences)
+    worse = sum(high < 0 for *_, high in differences)
+    smallest = min(differences, key=lambda d: d[2])
+    largest = max(differences, key=lambda d: d[2])
+
+    def quoted(selection, metric, mean, low, high):
+        return f"lime {metric} {selection}: {mean:+.3f} [{low:+.3f}, {high:+.3f}] (n=40)"
+
+    assert row["verdict"] == "mixed"  # one worse of four
+    assert row["summary"] == (
+        f"at matched area, {better} better, {worse} worse,"
+        f" {len(differences) - better - worse} not different of {len(differences)};"
+        f" smallest {quoted(*smallest)}; largest {quoted(*largest)}"
+    )
+    # the evidence keeps every comparison; the summary only the extremes
+    assert all(quoted(*d) in row["evidence"] for d in differences)
+    assert quoted(*differences[0]) not in row["summary"]
+    # claims without comparisons summarise as their evidence says
+    speed = table[table["claim"].str.startswith("(b)")].iloc[0]
+    assert speed["summary"] == speed["evidence"]

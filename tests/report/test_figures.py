@@ -10,7 +10,8 @@ from matplotlib.patches import Rectangle
 from PIL import Image
 
 from secam.artifacts import write_arrays, write_table
-from secam.report.figures import ExampleCell, draw_examples
+from secam.report.figures import ExampleCell, draw_examples, grid_size
+from secam.report.overlay import DARKEN, DPI, FONT_SIZE
 
 from ..conftest import sample_image_path
 from .conftest import documented_table
@@ -139,18 +140,22 @@ def test_example_grid_rows_columns_and_cells(stage_outputs, manifest, tmp_path, 
     explanations, masks, predictions, _ = stage_outputs
     cells = ExampleCell.gather(manifest, ["chelsea", "coffee"], explanations, masks, predictions)
     out = tmp_path / "grid" / "examples.png"
-    draw_examples(cells, manifest, out)
+    draw_examples(cells, manifest, [out, out.with_suffix(".pdf")])
+    assert out.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
     with Image.open(out) as written:
-        # 3 rows (LIME top2, SeCAM top2, SeCAM thr80) x 2 columns (chelsea, coffee) at 110 dpi
+        # 3 rows (LIME top2, SeCAM top2, SeCAM thr80) x 2 columns (chelsea, coffee)
+        width, height = grid_size(3, 2)
         assert written.format == "PNG"
-        assert written.size == (round((2.3 * 2 + 1.6) * 110), round((1.9 * 3 + 0.6) * 110))
+        assert written.size == (round(width * DPI), round(height * DPI))
     (figure,) = drawn
     axes = np.array(figure.axes).reshape(3, 2)
     assert [axis.get_ylabel() for axis in axes[:, 0]] == [
-        "LIME (2 segments)",
-        "SeCAM (2 segments)",
-        "SeCAM (80 % of max)",
+        "LIME\n(2 segments)",
+        "SeCAM\n(2 segments)",
+        "SeCAM\n(80 % of max)",
     ]
+    texts = [axes[0, c].title for c in range(2)] + [axis.yaxis.label for axis in axes.ravel()]
+    assert min(text.get_fontsize() for text in texts) >= FONT_SIZE
     assert axes[0, 0].get_title() == "m\nL: tabby\nP: Egyptian cat"
     assert axes[0, 1].get_title() == "m\nL: espresso\nP: other"
     # LIME did not explain coffee: that cell says so
@@ -161,7 +166,7 @@ def test_example_grid_rows_columns_and_cells(stage_outputs, manifest, tmp_path, 
     shown = np.asarray(axes[1, 0].images[0].get_array())
     assert shown.shape == (150, 226, 3)
     assert np.array_equal(shown[20, 30], chelsea[40, 60])  # inside the mask: as it was
-    assert np.array_equal(shown[100, 150], (chelsea[200, 300] * 0.3).astype(np.uint8))
+    assert np.array_equal(shown[100, 150], (chelsea[200, 300] * DARKEN).astype(np.uint8))
     assert np.asarray(axes[1, 1].images[0].get_array()).shape == (200, 300, 3)
     # the ground-truth boxes, scaled with the thumbnail
     boxes = [p for p in axes[1, 1].patches if isinstance(p, Rectangle)]
@@ -173,8 +178,9 @@ def test_example_grid_rows_columns_and_cells(stage_outputs, manifest, tmp_path, 
 
 def test_example_grid_without_cells_is_an_empty_figure(tmp_path, manifest, drawn):
     out = tmp_path / "examples.png"
-    draw_examples([], manifest, out)
+    draw_examples([], manifest, [out])
     with Image.open(out) as written:
-        assert written.size == (round(3.9 * 110), round(2.5 * 110))
+        width, height = grid_size(1, 1)
+        assert written.size == (round(width * DPI), round(height * DPI))
     (figure,) = drawn
     assert len(figure.axes) == 1 and not figure.axes[0].images

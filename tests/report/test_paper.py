@@ -5,10 +5,13 @@ as the stages write them."""
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.patches import Rectangle
 from PIL import Image
 
 from secam.artifacts import TABLES, write_arrays, write_table
 from secam.report import paper
+from secam.report.figures import grid_size
+from secam.report.overlay import DPI, FONT_SIZE, HEAT_LABEL, OUTLINE, PAGE_WIDTH
 from secam.report.paper import (
     RunData,
     explanation_grid,
@@ -27,7 +30,7 @@ RIGHT = "always-right"  # a second model, predictions for shard00000 only, every
 WRONG = {"china": 1, "grace_hopper": 2, "rocket": 3}  # predicted_index, not the label
 LIME_IDS = ["chelsea", "coffee"]  # LIME explained these only
 SELECTIONS = {"top2": 2, "top3": 3, "top4": 4, "thr80": 1, "thr70": 2, "thr60": 5}
-PLACEHOLDER_SIZE = (720, 240)  # 6 x 2 inches at 120 dpi
+PLACEHOLDER_SIZE = (PAGE_WIDTH / 2 * DPI, DPI)  # half a page wide, one inch high
 
 
 def _blocks(height: int, width: int, size: int = 100) -> np.ndarray:
@@ -219,16 +222,17 @@ def test_misclassified_are_the_images_whose_prediction_is_not_the_label(data):
 def test_figures_write_png_and_pdf(data, tmp_path, placeholders):
     one = _outputs(tmp_path, "figure1")
     figure_one(data, one)
-    # chelsea, the first image by id, at one inch per 80 pixels and 120 dpi
-    assert _written(one, 100_000) == pytest.approx((451 * 1.5, 300 * 1.5), abs=1)
+    # chelsea, the first image by id, at one inch per 80 pixels
+    assert _written(one, 100_000) == pytest.approx((451 / 80 * DPI, 300 / 80 * DPI), abs=1)
 
     two = _outputs(tmp_path, "figure2")
     figure_two(data, [MODEL, RIGHT], LIME_IDS, two)
-    assert _written(two, 100_000) == pytest.approx((9 * 120, 2.8 * 2 * 120), abs=1)  # row per model
+    # a page wide, a row per model
+    assert _written(two, 100_000) == pytest.approx((PAGE_WIDTH * DPI, 4.0 * DPI), abs=1)
 
     wrong = _outputs(tmp_path, "figure3")
     figure_misclassified(data, MODEL, misclassified(data, MODEL)[0], wrong)
-    assert _written(wrong, 100_000) == pytest.approx((10 * 120, 3.4 * 120), abs=1)
+    assert _written(wrong, 100_000) == pytest.approx((PAGE_WIDTH * DPI, 2.6 * DPI), abs=1)
 
     grid = _outputs(tmp_path, "table2")
     timings = pd.DataFrame(
@@ -242,8 +246,8 @@ def test_figures_write_png_and_pdf(data, tmp_path, placeholders):
     # rocket has no LIME masks and no LIME time: those cells read n/a
     explanation_grid(data, timings, [MODEL], ["chelsea", "rocket"], grid, "unused")
     # two columns (model x image), one row per GRID_ROWS entry
-    size = ((2.2 * 2 + 1.2) * 120, (1.8 * len(paper.GRID_ROWS) + 0.8) * 120)
-    assert _written(grid, 100_000) == pytest.approx(size, abs=1)
+    width, height = grid_size(len(paper.GRID_ROWS), 2, label_width=0.8)
+    assert _written(grid, 100_000) == pytest.approx((width * DPI, height * DPI), abs=1)
     assert placeholders == []
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(  # no temporary left beside them
         f"{name}.{suffix}"
@@ -268,3 +272,65 @@ def test_placeholders_when_nothing_qualifies(data, tmp_path, placeholders):
     ]
     for name in ("figure1", "figure2", "figure3", "table3"):
         assert _written(_outputs(tmp_path, name), 1_000) == pytest.approx(PLACEHOLDER_SIZE, abs=1)
+
+
+def _boxes_drawn(axis) -> list[tuple[float, float, float, float]]:
+    """(x, y, width, height) of the dashed box rectangles on ``axis``."""
+    return [
+        (*p.get_xy(), p.get_width(), p.get_height())
+        for p in axis.patches
+        if isinstance(p, Rectangle) and p.get_linestyle() == "--"
+    ]
+
+
+def _expected_boxes(data, image_id: str, step: int) -> list[tuple[float, float, float, float]]:
+    return [
+        (xmin / step - 0.5, ymin / step - 0.5, (xmax - xmin + 1) / step, (ymax - ymin + 1) / step)
+        for xmin, ymin, xmax, ymax in data.row(image_id)["boxes"]
+    ]
+
+
+def _colorbars(figure) -> list:
+    return [axis for axis in figure.axes if axis.get_label() == "<colorbar>"]
+
+
+def _outlined(axis) -> bool:
+    shown = np.asarray(axis.images[0].get_array())
+    return bool((shown == OUTLINE).all(axis=-1).any())
+
+
+def test_figure_two_draws_boxes_outlines_and_a_colour_bar(data, tmp_path, drawn):
+    figure_two(data, [MODEL], LIME_IDS, _outputs(tmp_path, "figure2"))
+    (figure,) = drawn
+    inputs, lime, cam = (axis for axis in figure.axes if axis.get_label() != "<colorbar>")
+    # chelsea (451 pixels wide) is shown at every second pixel
+    for axis in (inputs, lime, cam):
+        assert _boxes_drawn(axis) == _expected_boxes(data, "chelsea", 2)
+    assert _outlined(lime) and not _outlined(inputs)
+    (bar,) = _colorbars(figure)
+    assert bar.get_ylabel() == HEAT_LABEL
+    assert cam.images[1].get_clim() == (0, 1)  # every map over its own maximum
+    assert min(axis.title.get_fontsize() for axis in (inputs, lime, cam)) >= FONT_SIZE
+
+
+def test_grid_cells_carry_boxes_and_the_heat_rows_a_colour_bar(data, tmp_path, drawn):
+    timings = pd.DataFrame(
+        {"model": MODEL, "method": "secam", "image_id": "chelsea", "total_seconds": [0.02]}
+    )
+    explanation_grid(data, timings, [MODEL], ["chelsea", "rocket"], _outputs(tmp_path, "t2"), "")
+    (figure,) = drawn
+    cells = np.array([a for a in figure.axes if a.get_label() != "<colorbar>"]).reshape(
+        len(paper.GRID_ROWS), 2
+    )
+    rocket_step = 2  # 640 pixels wide
+    for r, (method, selection) in enumerate(paper.GRID_ROWS):
+        assert _boxes_drawn(cells[r, 0]) == _expected_boxes(data, "chelsea", 2)
+        assert _boxes_drawn(cells[r, 1]) == _expected_boxes(data, "rocket", rocket_step)
+        if selection is not None and method == "secam":
+            assert _outlined(cells[r, 0])
+    (bar,) = _colorbars(figure)
+    assert bar.get_ylabel() == HEAT_LABEL
+    labels = [cells[r, 0].get_ylabel() for r in range(len(paper.GRID_ROWS))]
+    assert labels[3:5] == ["CAM", "Grad-CAM"]
+    texts = [cells[0, c].title for c in range(2)] + [cells[r, 0].yaxis.label for r in range(11)]
+    assert min(text.get_fontsize() for text in texts) >= FONT_SIZE

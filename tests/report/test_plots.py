@@ -3,9 +3,11 @@ hand-made tables with the declared columns."""
 
 import numpy as np
 import pandas as pd
+import pytest
 from PIL import Image
 
 from secam.artifacts import empty_table
+from secam.report.overlay import DPI, PAGE_WIDTH
 from secam.report.plots import draw_curves, draw_timing
 
 from .conftest import documented_table
@@ -42,7 +44,7 @@ def png_size(path) -> tuple[int, int]:
 def test_timing_plot_has_a_box_per_method_in_paper_order(tmp_path, drawn):
     outputs = [tmp_path / "timing.png", tmp_path / "timing.pdf"]
     draw_timing(timings(), outputs)
-    assert png_size(outputs[0]) == (816, 480)  # (1.2 x 4 methods + 2) x 4 inches at 120 dpi
+    assert png_size(outputs[0]) == pytest.approx(((0.8 * 4 + 1.2) * DPI, 3 * DPI))  # 4 methods
     assert outputs[1].read_bytes().startswith(b"%PDF")
     (figure,) = drawn
     (axis,) = figure.axes
@@ -59,7 +61,7 @@ def test_timing_plot_has_a_box_per_method_in_paper_order(tmp_path, drawn):
 def test_timing_plot_of_an_empty_table_is_still_drawn(tmp_path, drawn):
     out = tmp_path / "timing.png"
     draw_timing(empty_table("timings"), [out])
-    assert png_size(out) == (672, 480)  # room for three methods at least
+    assert png_size(out) == pytest.approx(((0.8 * 3 + 1.2) * DPI, 3 * DPI))  # three at least
     (figure,) = drawn
     assert len(figure.axes[0].collections) == 0
 
@@ -98,7 +100,7 @@ def test_curves_are_the_mean_per_model_and_method(tmp_path, drawn):
     )
     outputs = [tmp_path / "curves.png", tmp_path / "curves.pdf"]
     draw_curves(curves, outputs)
-    assert png_size(outputs[0]) == (1200, 480)
+    assert png_size(outputs[0]) == (PAGE_WIDTH * DPI, 3 * DPI)
     assert outputs[1].read_bytes().startswith(b"%PDF")
     (figure,) = drawn
     deletion, insertion = figure.axes
@@ -116,7 +118,47 @@ def test_curves_are_the_mean_per_model_and_method(tmp_path, drawn):
 def test_curves_of_an_empty_table_give_empty_axes(tmp_path, drawn):
     out = tmp_path / "curves.png"
     draw_curves(empty_table("faithfulness"), [out])
-    assert png_size(out) == (1200, 480)
+    assert png_size(out) == (PAGE_WIDTH * DPI, 3 * DPI)
     (figure,) = drawn
     assert [len(axis.lines) for axis in figure.axes] == [0, 0]
     assert all(axis.get_legend() is None for axis in figure.axes)
+
+
+def test_timing_plot_of_one_model_has_a_title_not_a_one_entry_legend(tmp_path, drawn):
+    one = timings()
+    draw_timing(one[one["model"] == "resnet50"], [tmp_path / "timing.png"])
+    (figure,) = drawn
+    (axis,) = figure.axes
+    assert axis.get_legend() is None
+    assert axis.get_title() == "resnet50 · cuda"
+
+
+def test_coinciding_curves_differ_in_line_style_and_say_so(tmp_path, drawn):
+    steps = [0.0, 0.5, 1.0]
+    same = [0.9, 0.4, 0.1]  # CAM, Grad-CAM and SeCAM on a GAP head: one curve
+    curves = documented_table(
+        "faithfulness",
+        [curve("m", method, steps, same) for method in ("cam", "gradcam", "secam")]
+        + [curve("m", "lime", steps, [0.8, 0.6, 0.2])],
+    )
+    draw_curves(curves, [tmp_path / "curves.png"])
+    (figure,) = drawn
+    deletion, insertion = figure.axes
+    styles = [(line.get_linestyle(), line.get_marker()) for line in deletion.lines]
+    assert len(set(styles)) == len(styles) == 4
+    labels = [line.get_label() for line in insertion.lines]
+    assert labels == [
+        "LIME (m, n=1)",
+        "CAM (m, n=1)",
+        "Grad-CAM (m, n=1), identical to CAM",
+        "SeCAM (m, n=1), identical to CAM",
+    ]
+    np.testing.assert_allclose(deletion.lines[3].get_ydata(), same)
+
+
+def test_a_single_curve_has_no_legend(tmp_path, drawn):
+    curves = documented_table("faithfulness", [curve("m", "secam", [0.0, 1.0], [0.9, 0.1])])
+    draw_curves(curves, [tmp_path / "curves.png"])
+    (figure,) = drawn
+    assert all(axis.get_legend() is None for axis in figure.axes)
+    assert figure.get_suptitle() == "SeCAM (m, n=1)"

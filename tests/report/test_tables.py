@@ -2,7 +2,7 @@ import re
 
 import pandas as pd
 
-from secam.report.tables import paired_differences, quantitative, render, timing_table
+from secam.report.tables import compact, paired_differences, quantitative, render, timing_table
 
 from .conftest import sample_metrics
 
@@ -35,3 +35,39 @@ def test_timing_table_quartiles():
     )
     row = timing_table(timings).iloc[0]
     assert (row["q1_seconds"], row["median_seconds"], row["q3_seconds"]) == (2.0, 3.0, 4.0)
+
+
+def test_tex_and_markdown_cells_hold_the_value_with_its_interval():
+    metrics = sample_metrics()
+    table = quantitative(metrics, resamples=200)
+    shown = compact(table)
+    first = table.iloc[0]
+    expected = f"{first['box_iou']:.2f} [{first['box_iou_low']:.2f}, {first['box_iou_high']:.2f}]"
+    assert shown["IoU (box)"].iloc[0] == expected
+    assert not any(c.endswith(("low", "high")) for c in shown.columns)
+    metrics_shown = [c for c in shown.columns if "[" in str(shown[c].iloc[0])]
+    assert len(metrics_shown) == 4  # energy EBPG is all n/a here
+    tex = render(table, "tex")
+    assert expected in tex
+    # the model heads its rows: one column fewer than the compact table, whatever the run
+    header = tex.splitlines()[2]
+    assert header.count("&") + 1 == len(shown.columns) - 1 <= 11
+    assert "\\multicolumn{10}{l}{\\textit{m}}" in tex
+    assert f"| {expected} |" in render(table, "md")
+    # the CSV keeps one column per number, at full precision
+    assert render(table, "csv").splitlines()[0].split(",") == list(table.columns)
+
+
+def test_every_report_table_fits_eleven_columns_in_tex():
+    metrics = sample_metrics()
+    timings = pd.DataFrame(
+        {"model": "m", "method": "secam", "device": "cpu", "total_seconds": [1.0, 2.0]}
+    )
+    for frame in (
+        quantitative(metrics, resamples=50),
+        paired_differences(metrics, resamples=50),
+        timing_table(timings),
+    ):
+        header = render(frame, "tex").splitlines()[2]
+        assert header.count("&") + 1 <= 11
+    assert render(timing_table(timings), "md").splitlines()[2].count("1.5 [1.25, 1.75]") == 1

@@ -12,7 +12,9 @@ from .workflow_runs import run, scale_workdir
 @pytest.fixture(scope="session")
 def scale_run(tmp_path_factory) -> Path:
     """The results folder of one uninterrupted run of .test/config/scale.yaml: the reference
-    that cluster-mode, killed-and-resumed and repaired runs must reproduce."""
+    that cluster-mode, killed-and-resumed and repaired runs must reproduce. What the run printed
+    on the terminal is kept beside it in ``terminal.txt`` (tests/workflow/test_terminal.py)."""
     workdir = scale_workdir(tmp_path_factory.mktemp("scale"))
-    run(workdir, "--cores", "2")
+    result = run(workdir, "--cores", "2")
+    (workdir / "terminal.txt").write_text(result.stderr)
     return workdir / "results"

@@ -4,7 +4,7 @@ import sys
 
 import pandas as pd
 
-from secam.config import ConfigError, validate_config
+from secam.config import ConfigError, validate_config, with_command_line_values
 from secam.pipeline.preflight import check_run_inputs
 from secam.integrity import damaged_artifacts, set_aside, stale_temporaries
 from secam.layout import MERGED, ResultsLayout
@@ -13,7 +13,9 @@ from secam.methods import METHODS as METHOD_SPECS
 from secam.segmentation import ALGORITHMS as SEGMENTATION_ALGORITHMS
 
 try:
-    _validated = validate_config(dict(config))
+    # a nested --config value (segmentation={n_segments: 30}) reaches here as untyped text
+    _given = with_command_line_values(dict(config), workflow.config_settings.config)
+    _validated = validate_config(_given)
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
 config.clear()
@@ -105,7 +107,7 @@ def config_sections(rule_name):
 
 def runtime(seconds_per_image, minimum=10):
     """A job's runtime request (minutes) for one shard: twice the expected time per image on
-    a GPU node (README "Scaling") times the shard size, doubled again on each retry."""
+    a GPU node (docs/performance.md#scaling) times the shard size, doubled again on each retry."""
 
     def minutes(wildcards, attempt):
         per_image = (

@@ -78,11 +78,12 @@ rule examples:
         masks=paths_of(example_files, "masks"),
         predictions=paths_of(example_files, "predictions"),
     output:
-        report(
+        png=report(
             LAYOUT.figure("examples", "png"),
             caption="../report/examples.rst",
             category="Figures",
         ),
+        pdf=LAYOUT.figure("examples", "pdf"),
     params:
         config=config,
         files=example_files,

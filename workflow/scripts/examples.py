@@ -10,5 +10,5 @@ with logged(snakemake):
         snakemake.params.files["masks"],
         snakemake.params.files["predictions"],
         snakemake.params.config,
-        snakemake.output[0],
+        [snakemake.output.png, snakemake.output.pdf],
     )

@@ -1,6 +1,6 @@
 from secam.pipeline.explain import run_explain_lime
 
-from script_io import explanation_outputs, logged, shard_inputs
+from script_io import explanation_outputs, job_label, logged, shard_inputs
 
 with logged(snakemake):
     run_explain_lime(
@@ -11,4 +11,5 @@ with logged(snakemake):
         explanation_outputs(snakemake),
         threads=snakemake.threads,
         limit=snakemake.params.lime_limit,
+        label=job_label(snakemake),
     )

@@ -1,6 +1,6 @@
 from secam.pipeline.faithfulness import run_faithfulness
 
-from script_io import logged, shard_inputs
+from script_io import job_label, logged, shard_inputs
 
 with logged(snakemake):
     run_faithfulness(
@@ -12,4 +12,5 @@ with logged(snakemake):
         snakemake.input.explanations,
         snakemake.output[0],
         threads=snakemake.threads,
+        label=job_label(snakemake),
     )

@@ -1,4 +1,5 @@
-"""What every workflow script does around its stage call: log to the rule's log file.
+"""What every workflow script does around its stage call: log to the rule's log file, and
+report the progress of long loops on the terminal as well.
 
 The Snakemake glue lives with the workflow, not in the library: Snakemake puts this folder on
 the path of every script it runs, so the scripts import it as ``script_io``.
@@ -7,12 +8,14 @@ the path of every script it runs, so the scripts import it as ``script_io``.
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 import traceback
 from collections.abc import Iterator
 from typing import Any
 
 from secam.integrity import DAMAGED_SUFFIX, DamagedArtifactError, set_aside
+from secam.pipeline.common import PROGRESS_LOGGER
 from secam.pipeline.explain import ExplanationOutputs, ShardInputs
 
 
@@ -20,18 +23,23 @@ from secam.pipeline.explain import ExplanationOutputs, ShardInputs
 def logged(snakemake: Any) -> Iterator[None]:
     """Send stdout and stderr of the stage to ``snakemake.log[0]``; log a failure, then raise.
 
+    Progress lines (:class:`secam.pipeline.common.Progress`) go to the log and to the
+    terminal: the script's own stderr, which Snakemake leaves on the terminal it runs in.
+
     A damaged input (:class:`DamagedArtifactError`) is moved aside before the job fails, so
     that the next run sees it missing and reruns the job that writes it; its message goes to
     the terminal as well as to the log.
     """
     with _setting_aside_damaged_inputs():
         if not snakemake.log:
-            yield
+            with _progress_to(sys.__stderr__):
+                yield
             return
         with (
             open(snakemake.log[0], "w") as log,
             contextlib.redirect_stdout(log),
             contextlib.redirect_stderr(log),
+            _progress_to(log, sys.__stderr__),
         ):
             try:
                 yield
@@ -40,6 +48,27 @@ def logged(snakemake: Any) -> Iterator[None]:
                 log.flush()
                 print(f"error: see {snakemake.log[0]}", file=sys.__stderr__)
                 raise
+
+
+@contextlib.contextmanager
+def _progress_to(*streams: Any) -> Iterator[None]:
+    logger = logging.getLogger(PROGRESS_LOGGER)
+    handlers = [logging.StreamHandler(stream) for stream in streams]
+    for handler in handlers:
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False  # not twice through the root logger
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            logger.removeHandler(handler)
+
+
+def job_label(snakemake: Any) -> str:
+    """The job as its progress lines name it: the rule and its wildcard values
+    (``explain_lime efficientnet_lite0 lime shard00001``)."""
+    return " ".join([snakemake.rule, *map(str, snakemake.wildcards)])
 
 
 @contextlib.contextmanager

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -13,6 +15,15 @@ from secam.artifacts import read_table
 
 if TYPE_CHECKING:
     from secam.models.registry import LoadedModel
+
+T = TypeVar("T")
+
+# The logger of the progress lines: the workflow scripts send it to the terminal Snakemake runs
+# in as well as to the rule's log (workflow/scripts/script_io.py); unconfigured, it is silent.
+PROGRESS_LOGGER = "secam.progress"
+# Seconds between two progress lines of one loop: slow enough that the lines of parallel jobs
+# stay readable, often enough that a long job is visibly alive.
+PROGRESS_EVERY_SECONDS = 30.0
 
 
 def shard_rows(manifest_path: str | Path, shard: str) -> pd.DataFrame:
@@ -68,3 +79,71 @@ def lime_subset(
         drawn = np.random.default_rng(seed).choice(len(ordered), size=max_images, replace=False)
         chosen = sorted(ordered[i] for i in drawn)
     return set(chosen if limit is None else chosen[:limit])
+
+
+def duration(seconds: float) -> str:
+    """``40 s``, ``8 min``, ``2 h 5 min``: as precise as a person waiting needs."""
+    if seconds < 59.5:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60} min"
+
+
+class Progress:
+    """Whole progress lines for a long per-image loop (never a carriage-return bar: the lines
+    of parallel jobs interleave on one terminal).
+
+    A line after the first item (the first estimate of the rate), then one at most every
+    ``every`` seconds, then one when the last of ``total`` items is done::
+
+        lime efficientnet_lite0 shard00001: 12/40 images, 17.9 s/image, about 8 min left
+
+    The rate is measured from the construction of the reporter (start it after the model is
+    loaded and warmed up). Lines go to ``emit``, by default the :data:`PROGRESS_LOGGER`
+    logger at level INFO.
+    """
+
+    def __init__(
+        self,
+        label: str,
+        total: int,
+        unit: str = "image",
+        *,
+        every: float = PROGRESS_EVERY_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        emit: Callable[[str], None] | None = None,
+    ) -> None:
+        self.label, self.total, self.unit, self.every = label, int(total), unit, every
+        self.clock = clock
+        self.emit = emit or logging.getLogger(PROGRESS_LOGGER).info
+        self.done = 0
+        self.start = clock()
+        self.last_line: float | None = None
+
+    def advance(self, count: int = 1) -> None:
+        """``count`` more items done; emits a line when one is due."""
+        self.done += count
+        now = self.clock()
+        finished = self.done >= self.total
+        if not finished and self.last_line is not None and now - self.last_line < self.every:
+            return
+        self.last_line = now
+        elapsed = now - self.start
+        per_item = elapsed / self.done
+        status = (
+            f"done in {duration(elapsed)}"
+            if finished
+            else f"about {duration(per_item * (self.total - self.done))} left"
+        )
+        self.emit(
+            f"{self.label}: {self.done}/{self.total} {self.unit}s, "
+            f"{per_item:.3g} s/{self.unit}, {status}"
+        )
+
+    def track(self, items: Iterable[T]) -> Iterator[T]:
+        """``items``, advancing by one after the loop body has handled each."""
+        for item in items:
+            yield item
+            self.advance()

@@ -24,7 +24,13 @@ from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
 from secam.lime import lime_scorer
 from secam.methods import method_spec
-from secam.pipeline.common import batch_size_for, lime_subset, load_configured_model, shard_rows
+from secam.pipeline.common import (
+    Progress,
+    batch_size_for,
+    lime_subset,
+    load_configured_model,
+    shard_rows,
+)
 from secam.selection import Selection, selections_from_config
 from secam.timing import Stopwatch
 
@@ -233,11 +239,14 @@ def run_explain_lime(
     outputs: ExplanationOutputs,
     threads: int = 1,
     limit: int | None = None,
+    label: str | None = None,
 ) -> None:
     """LIME (``lime``: the package; ``lime-batched``: built on the device) on the cached
     superpixels, for the class already explained.
 
-    ``limit``: see :func:`lime_subset`.
+    ``limit``: see :func:`lime_subset`. LIME takes seconds to minutes per image, so the loop
+    reports its progress (:class:`Progress`), its lines starting with ``label`` (default:
+    method, model and shard).
     """
     options = config["lime"]
     subset = lime_subset(
@@ -281,7 +290,8 @@ def run_explain_lime(
                 min(options["num_samples"], batch_size),
                 Stopwatch(model.device),
             )
-        for row in rows.itertuples():
+        progress = Progress(label or f"{method} {model_name} {inputs.shard}", len(rows))
+        for row in progress.track(rows.itertuples()):
             image, labels = load_rgb(ImageSource.from_row(row)), label_images[row.image_id]
             target = int(predictions.loc[row.image_id, "target_index"])
             watch = Stopwatch(model.device)

@@ -15,7 +15,7 @@ from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
 from secam.lime import probability_fn
 from secam.methods import method_spec
-from secam.pipeline.common import batch_size_for, load_configured_model
+from secam.pipeline.common import Progress, batch_size_for, load_configured_model
 from secam.pipeline.explain import ShardInputs
 from secam.timing import Stopwatch
 
@@ -29,9 +29,13 @@ def run_faithfulness(
     explanations_path: str | Path,
     out_path: str | Path,
     threads: int = 1,
+    label: str | None = None,
 ) -> None:
     """Curves for every image the method explained; regions ordered by the method's scores
-    (SeCAM, LIME) or by its heatmap's mean inside each superpixel (heatmap methods)."""
+    (SeCAM, LIME) or by its heatmap's mean inside each superpixel (heatmap methods).
+
+    The loop reports its progress (:class:`Progress`), its lines starting with ``label``
+    (default: method, model and shard)."""
     spec = method_spec(method)
     explained = read_table(explanations_path, "explanations").drop_duplicates("image_id")
     explained = explained.set_index("image_id")
@@ -39,9 +43,10 @@ def run_faithfulness(
     records = []
     model = load_configured_model(model_name, config, threads) if len(explained) else None
     with inputs.open() as (rows, label_images, _, predictions), open_arrays(maps_path) as maps:
-        for row in rows.itertuples():
-            if row.image_id not in explained.index or model is None:
-                continue  # LIME's subset, or CAM on a head without global average pooling
+        # LIME's subset; none for CAM on a head without global average pooling
+        rows = rows[rows["image_id"].isin(explained.index)] if model is not None else rows[:0]
+        progress = Progress(label or f"{method} {model_name} {inputs.shard}", len(rows))
+        for row in progress.track(rows.itertuples()):
             labels = label_images[row.image_id]
             if spec.kind == "pixels":
                 source = spec.resolved_source(predictions.loc[row.image_id, "head_path"])

@@ -26,6 +26,8 @@ from secam.artifacts import (
 from secam.pipeline.completeness import check_complete, expected_explanations
 from secam.provenance import provenance
 from secam.report import segmentation as segmentation_report
+from secam.report.claims import COLUMNS as CLAIM_COLUMNS
+from secam.report.claims import SUMMARY_COLUMNS as CLAIM_SUMMARY_COLUMNS
 from secam.report.claims import claims_table
 from secam.report.figures import ExampleCell, draw_examples
 from secam.report.matched import baseline_metrics, matched_area
@@ -177,9 +179,15 @@ def run_quantitative(
         seed,
         segmentation=pd.read_csv(segmentation_path) if segmentation_path else None,
     )
+    claims = frames.pop("claims")
     for key, path in tables.items():
         name, fmt = key.rsplit("_", 1)
-        write_text(path, render(frames[name], fmt, not_measured.get(name)))
+        if name == "claims":
+            # the CSV keeps the full evidence, the Markdown and LaTeX the one-line summaries
+            frame = claims[CLAIM_COLUMNS if fmt == "csv" else CLAIM_SUMMARY_COLUMNS]
+        else:
+            frame = frames[name]
+        write_text(path, render(frame, fmt, not_measured.get(name)))
     draw_timing(timings, timing_figures)
     draw_curves(curves, curve_figures)
 
@@ -261,14 +269,15 @@ def run_examples(
     masks: Mapping[Key, str],
     predictions: Mapping[Key, str],
     config: dict[str, Any],
-    out_png: str,
+    outputs: Sequence[str],
 ) -> None:
-    """The example grid; ``explanations`` and ``masks`` map (model, method, shard) to the
-    explanation tables and their masks, ``predictions`` (model, shard) to the predictions."""
+    """The example grid (``outputs``: its PNG and PDF); ``explanations`` and ``masks`` map
+    (model, method, shard) to the explanation tables and their masks, ``predictions`` (model,
+    shard) to the predictions."""
     manifest = read_table(manifest_path, "manifest")
     image_ids = sorted(manifest["image_id"])[: config["report"]["example_images"]]
     cells = ExampleCell.gather(manifest, image_ids, explanations, masks, predictions.values())
-    draw_examples(cells, manifest.set_index("image_id"), out_png)
+    draw_examples(cells, manifest.set_index("image_id"), outputs)
 
 
 def run_segmentation_comparison(

@@ -1,6 +1,6 @@
 """The paper's claims, checked against the run's own numbers; nothing here is written by hand.
 
-Verdict rules (also in README "Claims"):
+Verdict rules (also in docs/methods.md, "Claims"):
 
 - (a) localisation, from the differences of box IoU and EBPG at matched explanation area (the
   matched-area table: the comparator redrawn at the area of the method's explanation, image by
@@ -26,6 +26,9 @@ Verdict rules (also in README "Claims"):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -35,13 +38,50 @@ from secam.metrics import boxes_mask
 from secam.report.ordering import method_rank
 from secam.statistics import bootstrap_ci
 
-COLUMNS = ["claim", "model", "evidence", "verdict"]
+COLUMNS = ["claim", "model", "evidence", "verdict"]  # tables/claims.csv
+SUMMARY_COLUMNS = ["claim", "model", "verdict", "summary"]  # tables/claims.md and .tex
 LOCALISATION = ("box_iou", "ebpg")
 AGREEMENT_FLOOR = 0.5  # claim (c): the explanations share at least half of their pixels
 
 
-def _interval_text(label: str, mean: float, low: float, high: float, n: int) -> str:
-    return f"{label}: {mean:+.3f} [{low:+.3f}, {high:+.3f}] (n={n})"
+@dataclass(frozen=True)
+class Interval:
+    """One compared quantity of a claim's evidence: its mean and 95 % CI over n images."""
+
+    label: str
+    mean: float
+    low: float
+    high: float
+    n: int
+
+    def text(self) -> str:
+        return f"{self.label}: {self.mean:+.3f} [{self.low:+.3f}, {self.high:+.3f}] (n={self.n})"
+
+
+def tally(intervals: Sequence[Interval], counts: dict[str, int]) -> str:
+    """The one-line summary: ``counts`` (say 2 better, 1 worse, 3 not different), then the
+    smallest and the largest mean, each with its CI and what it compares."""
+    if not intervals:
+        return "no comparison"
+    smallest = min(intervals, key=lambda i: i.mean)
+    largest = max(intervals, key=lambda i: i.mean)
+    counted = ", ".join(f"{count} {word}" for word, count in counts.items())
+    return f"{counted} of {len(intervals)}; smallest {smallest.text()}; largest {largest.text()}"
+
+
+def _sides(
+    intervals: Sequence[Interval], floor: float = 0.0, words: tuple[str, str, str] | None = None
+) -> dict[str, int]:
+    """How many CIs lie above ``floor``, below it, and across it."""
+    above = sum(i.low > floor for i in intervals)
+    below = sum(i.high < floor for i in intervals)
+    names = words or ("better", "worse", "not different")
+    return dict(zip(names, (above, below, len(intervals) - above - below), strict=True))
+
+
+def _result(verdict: str, evidence: str, summary: str | None = None) -> dict[str, str]:
+    """A claim's cells; the summary is the evidence itself when that is one short line."""
+    return {"evidence": evidence, "verdict": verdict, "summary": summary or evidence}
 
 
 def _localisation(
@@ -56,14 +96,8 @@ def _localisation(
     rows = rows[rows["n"] > 1]
     if rows.empty:
         return None
-    better = int((rows["difference_low"] > 0).sum())
-    worse = int((rows["difference_high"] < 0).sum())
-    if at_least:
-        verdict = "holds" if worse == 0 else "does not hold" if worse == len(rows) else "mixed"
-    else:
-        verdict = "holds" if better == len(rows) else "does not hold" if better == 0 else "mixed"
-    evidence = "; ".join(
-        _interval_text(
+    intervals = [
+        Interval(
             f"{r.comparator} {r.metric} {r.selection}",
             r.difference,
             r.difference_low,
@@ -71,18 +105,23 @@ def _localisation(
             r.n,
         )
         for r in rows.itertuples()
+    ]
+    counts = _sides(intervals)
+    better, worse = counts["better"], counts["worse"]
+    if at_least:
+        verdict = "holds" if worse == 0 else "does not hold" if worse == len(rows) else "mixed"
+    else:
+        verdict = "holds" if better == len(rows) else "does not hold" if better == 0 else "mixed"
+    evidence = "; ".join(i.text() for i in intervals)
+    return _result(
+        verdict,
+        f"at matched area, {better} better, {worse} worse of {len(rows)}: {evidence}",
+        "at matched area, " + tally(intervals, counts),
     )
-    return {
-        "evidence": f"at matched area, {better} better, {worse} worse of {len(rows)}: {evidence}",
-        "verdict": verdict,
-    }
 
 
 def _baselines_off(*_: object, **__: object) -> dict[str, str]:
-    return {
-        "evidence": "the matched-area comparison is off (stages.baselines: false)",
-        "verdict": "not measured",
-    }
+    return _result("not measured", "the matched-area comparison is off (stages.baselines: false)")
 
 
 def _log_ratio(
@@ -119,7 +158,7 @@ def _speed(timings: pd.DataFrame, model: str, resamples: int, seed: int) -> dict
         f"SeCAM/{reference} time {near[0]:.2f}x [{near[1]:.2f}, {near[2]:.2f}] (n={near[3]});"
         f" LIME/SeCAM {fast[0]:.0f}x [{fast[1]:.0f}, {fast[2]:.0f}] (n={fast[3]})"
     )
-    return {"evidence": evidence, "verdict": verdict}
+    return _result(verdict, evidence)
 
 
 def _segmentation(comparison: pd.DataFrame, model: str) -> dict[str, str] | None:
@@ -127,25 +166,38 @@ def _segmentation(comparison: pd.DataFrame, model: str) -> dict[str, str] | None
     secam = rows[(rows["method"] == "secam") & (rows["n"] > 1)]
     if secam.empty:
         return None
-    above = int((secam["agreement_low"] >= AGREEMENT_FLOOR).sum())
-    below = int((secam["agreement_high"] < AGREEMENT_FLOOR).sum())
+    intervals = [
+        Interval(
+            f"SeCAM {r.algorithm} {r.selection} agreement",
+            r.agreement,
+            r.agreement_low,
+            r.agreement_high,
+            r.n,
+        )
+        for r in secam.itertuples()
+    ]
+    # at least the floor: the CI's lower end reaches it (rule in the module's docstring)
+    above = sum(i.low >= AGREEMENT_FLOOR for i in intervals)
+    below = sum(i.high < AGREEMENT_FLOOR for i in intervals)
     verdict = (
         "holds" if above == len(secam) else "does not hold" if below == len(secam) else "mixed"
     )
-    parts = [
-        f"SeCAM {r.algorithm} {r.selection} agreement {r.agreement:.3f}"
-        f" [{r.agreement_low:.3f}, {r.agreement_high:.3f}] (n={r.n})"
-        for r in secam.itertuples()
-    ]
+    parts = [f"{i.label} {i.mean:.3f} [{i.low:.3f}, {i.high:.3f}] (n={i.n})" for i in intervals]
     lime = rows[rows["method"] == "lime"]
     parts += [
         f"LIME {algorithm} mean agreement {group['agreement'].mean():.3f}"
         for algorithm, group in lime.groupby("algorithm")
     ]
-    return {
-        "evidence": f"{above} of {len(secam)} at least {AGREEMENT_FLOOR}: " + "; ".join(parts),
-        "verdict": verdict,
+    counts = {
+        f"at least {AGREEMENT_FLOOR}": above,
+        f"below {AGREEMENT_FLOOR}": below,
+        "undecided": len(intervals) - above - below,
     }
+    return _result(
+        verdict,
+        f"{above} of {len(secam)} at least {AGREEMENT_FLOOR}: " + "; ".join(parts),
+        "SeCAM's mask against the main algorithm's, IoU: " + tally(intervals, counts),
+    )
 
 
 def box_share(manifest: pd.DataFrame) -> pd.Series:
@@ -165,12 +217,12 @@ def _no_gap(
     metrics: pd.DataFrame, shares: pd.Series, model: str, resamples: int, seed: int
 ) -> dict[str, str]:
     rows = metrics[(metrics["model"] == model) & (metrics["method"] == "secam")]
-    parts, verdicts = [], []
+    intervals = []
     for selection, group in rows.groupby("selection"):
         diff = group["ebpg"].to_numpy(float) - shares.loc[group["image_id"]].to_numpy(float)
         interval = bootstrap_ci(diff, resamples=resamples, seed=seed)
-        parts.append(
-            _interval_text(
+        intervals.append(
+            Interval(
                 f"EBPG - box share {selection}",
                 interval.mean,
                 interval.low,
@@ -178,15 +230,17 @@ def _no_gap(
                 interval.n,
             )
         )
-        verdicts.append("above" if interval.low > 0 else "below" if interval.high < 0 else "?")
+    counts = _sides(intervals, words=("above", "below", "not different"))
     verdict = (
         "holds"
-        if verdicts and all(v == "above" for v in verdicts)
+        if intervals and counts["above"] == len(intervals)
         else "does not hold"
-        if verdicts and all(v == "below" for v in verdicts)
+        if intervals and counts["below"] == len(intervals)
         else "mixed"
     )
-    return {"evidence": "; ".join(parts) or "no SeCAM explanation", "verdict": verdict}
+    if not intervals:
+        return _result(verdict, "no SeCAM explanation")
+    return _result(verdict, "; ".join(i.text() for i in intervals), tally(intervals, counts))
 
 
 def claims_table(
@@ -199,7 +253,9 @@ def claims_table(
     seed: int = 0,
     segmentation: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Every claim per model, with its evidence and verdict (rules in the module docstring).
+    """Every claim per model: its verdict, the full evidence and a one-line summary (rules in
+    the module docstring). ``tables/claims.csv`` holds :data:`COLUMNS`, the Markdown and LaTeX
+    tables :data:`SUMMARY_COLUMNS`.
 
     ``matched`` is the matched-area table (:func:`secam.report.matched.matched_area`), None
     when the baselines stage is off; ``segmentation`` is the segmentation comparison's table,
@@ -233,10 +289,7 @@ def claims_table(
             ),
         ]
         for claim, result in claims:
-            result = result or {
-                "evidence": "the methods it needs are not in this run",
-                "verdict": "not measured",
-            }
+            result = result or _result("not measured", "the methods it needs are not in this run")
             rows.append({"claim": claim, "model": model, **result})
     claim_c = "(c) the segmentation algorithm barely changes what SeCAM selects"
     for model in sorted(set(metrics["model"])):
@@ -247,10 +300,7 @@ def claims_table(
                 "model": model,
                 **(
                     result
-                    or {
-                        "evidence": "this run compares no segmentation algorithms",
-                        "verdict": "not measured",
-                    }
+                    or _result("not measured", "this run compares no segmentation algorithms")
                 ),
             }
         )
@@ -259,10 +309,7 @@ def claims_table(
         result = (
             _no_gap(metrics, shares, model, resamples, seed)
             if gradient_models
-            else {
-                "evidence": "no model without global average pooling in this run",
-                "verdict": "not measured",
-            }
+            else _result("not measured", "no model without global average pooling in this run")
         )
         rows.append({"claim": "(d) SeCAM works on a model without GAP", "model": model, **result})
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return pd.DataFrame(rows, columns=[*COLUMNS, "summary"])

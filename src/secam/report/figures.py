@@ -12,16 +12,13 @@ matplotlib.use("Agg")  # no display on cluster nodes
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.patches import Rectangle
-from skimage.segmentation import find_boundaries
 
 from secam.artifacts import atomic_path, read_arrays, read_table
 from secam.classes import imagenet_classes, predicted_label
 from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
 from secam.report.ordering import describe, method_rank, selection_rank
-
-DISPLAY_WIDTH = 320  # pixels; cells are thumbnails, the masks are resized with the image
+from secam.report.overlay import DPI, FONT_SIZE, PAGE_WIDTH, draw_explanation
 
 
 @dataclass
@@ -73,13 +70,22 @@ class ExampleCell:
         return cells
 
 
-def _thumbnail(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    step = max(1, int(np.ceil(image.shape[1] / DISPLAY_WIDTH)))
-    return image[::step, ::step], mask[::step, ::step], float(step)
+def grid_size(n_rows: int, n_cols: int, label_width: float = 1.1) -> tuple[float, float]:
+    """Inches of a grid of image cells with row labels ``label_width`` wide: at most a page
+    wide (cells narrower than :data:`CELL_WIDTH` when many columns), each row a cell's height
+    plus a line of text."""
+    cell = min(CELL_WIDTH, (PAGE_WIDTH - label_width) / max(n_cols, 1))
+    return label_width + cell * n_cols, (cell * 0.75 + 0.25) * n_rows + 0.6
 
 
-def draw_examples(cells: Sequence[ExampleCell], manifest: pd.DataFrame, out: str | Path) -> None:
-    """Rows: method x selection; columns: model x image; each cell the explanation and its time."""
+CELL_WIDTH = 1.5  # inches: a grid cell's widest
+
+
+def draw_examples(
+    cells: Sequence[ExampleCell], manifest: pd.DataFrame, outputs: Sequence[str | Path]
+) -> None:
+    """Rows: method x selection; columns: model x image; each cell the explanation, the human
+    boxes and its time."""
     classes = imagenet_classes()
     rows = sorted(
         {(c.method, c.selection) for c in cells},
@@ -93,16 +99,20 @@ def draw_examples(cells: Sequence[ExampleCell], manifest: pd.DataFrame, out: str
 
     n_rows, n_cols = max(len(rows), 1), max(len(columns), 1)
     figure, axes = plt.subplots(
-        n_rows, n_cols, figsize=(2.3 * n_cols + 1.6, 1.9 * n_rows + 0.6), squeeze=False
+        n_rows, n_cols, figsize=grid_size(n_rows, n_cols), squeeze=False, layout="constrained"
     )
     for c, (model, image_id) in enumerate(columns):
         label = classes.short_label(int(manifest.loc[image_id, "class_index"]))
         any_cell = next(v for k, v in lookup.items() if k[2:] == (model, image_id))
         title = f"{model}\nL: {label}\nP: {predicted_label(classes, any_cell.predicted)}"
-        axes[0, c].set_title(title, fontsize=7)
+        axes[0, c].set_title(title, fontsize=FONT_SIZE)
     for r, (method, selection) in enumerate(rows):
         axes[r, 0].set_ylabel(
-            describe(method, selection), fontsize=7, rotation=0, ha="right", va="center"
+            describe(method, selection).replace(" (", "\n("),
+            fontsize=FONT_SIZE,
+            rotation=0,
+            ha="right",
+            va="center",
         )
         for c, (model, image_id) in enumerate(columns):
             axis = axes[r, c]
@@ -112,27 +122,18 @@ def draw_examples(cells: Sequence[ExampleCell], manifest: pd.DataFrame, out: str
             if cell is None:
                 axis.set_facecolor("0.9")
                 axis.text(
-                    0.5, 0.5, "n/a", ha="center", va="center", fontsize=7, transform=axis.transAxes
+                    0.5,
+                    0.5,
+                    "n/a",
+                    ha="center",
+                    va="center",
+                    fontsize=FONT_SIZE,
+                    transform=axis.transAxes,
                 )
                 continue
-            image, mask, step = _thumbnail(images[image_id], cell.mask)
-            shown = np.where(mask[..., None], image, (image * 0.3).astype(np.uint8))
-            shown[find_boundaries(mask, mode="inner")] = (255, 220, 0)
-            axis.imshow(shown)
-            for xmin, ymin, xmax, ymax in manifest.loc[image_id, "boxes"]:
-                axis.add_patch(
-                    Rectangle(
-                        (xmin / step - 0.5, ymin / step - 0.5),
-                        (xmax - xmin + 1) / step,
-                        (ymax - ymin + 1) / step,
-                        fill=False,
-                        edgecolor="lime",
-                        linewidth=0.8,
-                        linestyle="--",
-                    )
-                )
-            axis.set_xlabel(f"Time: {cell.seconds:.3g} s", fontsize=7)
-    figure.tight_layout()
-    with atomic_path(out) as target:
-        figure.savefig(target, dpi=110)
+            draw_explanation(axis, images[image_id], cell.mask, manifest.loc[image_id, "boxes"])
+            axis.set_xlabel(f"Time: {cell.seconds:.3g} s", fontsize=FONT_SIZE)
+    for out in outputs:
+        with atomic_path(out) as target:
+            figure.savefig(target, dpi=DPI)
     plt.close(figure)

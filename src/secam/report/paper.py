@@ -24,7 +24,16 @@ from secam.artifacts import TABLES, atomic_path, check_columns, read_arrays, rea
 from secam.classes import imagenet_classes, predicted_label
 from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
-from secam.report.overlay import draw_overlay
+from secam.report.figures import grid_size
+from secam.report.overlay import (
+    DPI,
+    FONT_SIZE,
+    PAGE_WIDTH,
+    draw_explanation,
+    draw_heatmap,
+    draw_overlay,
+    heat_colorbar,
+)
 
 FIGURE_SELECTION = "top3"  # the paper's figures show three regions
 
@@ -123,35 +132,30 @@ def table_one(timings: pd.DataFrame) -> pd.DataFrame:
 
 
 def _save(figure: plt.Figure, outputs: Sequence[str | Path]) -> None:
-    figure.tight_layout()
+    if figure.get_layout_engine() is None:
+        figure.tight_layout()
     for out in outputs:
         with atomic_path(out) as target:
-            figure.savefig(target, dpi=120)
+            figure.savefig(target, dpi=DPI)
     plt.close(figure)
 
 
 def _placeholder(text: str, outputs: Sequence[str | Path]) -> None:
-    figure, axis = plt.subplots(figsize=(6, 2))
-    axis.text(0.5, 0.5, text, ha="center", va="center", fontsize=10, wrap=True)
+    figure, axis = plt.subplots(figsize=(PAGE_WIDTH / 2, 1))
+    axis.text(0.5, 0.5, text, ha="center", va="center", fontsize=FONT_SIZE + 1, wrap=True)
     axis.set_axis_off()
     _save(figure, outputs)
 
 
-def _heat(axis: plt.Axes, image: np.ndarray, heat: np.ndarray | None, title: str) -> None:
-    axis.imshow(image)
-    if heat is not None:
-        axis.imshow(np.clip(heat, 0, None), cmap="jet", alpha=0.45)
-    axis.set_title(title, fontsize=8)
-    axis.set_axis_off()
+def _boxes(data: RunData, image_id: str) -> list:
+    return list(data.row(image_id)["boxes"])
 
 
-def _masked(axis: plt.Axes, image: np.ndarray, mask: np.ndarray | None, title: str) -> None:
-    shown = (
-        image if mask is None else np.where(mask[..., None], image, (image * 0.3).astype(np.uint8))
-    )
-    axis.imshow(shown)
-    axis.set_title(title if mask is not None else f"{title}: n/a", fontsize=8)
-    axis.set_axis_off()
+def _mask_cell(
+    axis: plt.Axes, data: RunData, image_id: str, mask: np.ndarray | None, title: str
+) -> None:
+    draw_explanation(axis, data.image(image_id), mask, _boxes(data, image_id))
+    axis.set_title(title if mask is not None else f"{title}: n/a", fontsize=FONT_SIZE)
 
 
 def figure_one(data: RunData, outputs: Sequence[str | Path]) -> None:
@@ -180,19 +184,28 @@ def figure_two(
         _placeholder("LIME explained no image in this run", outputs)
         return
     image_id = sorted(lime_ids)[0]
-    image = data.image(image_id)
-    figure, axes = plt.subplots(len(models), 3, figsize=(9, 2.8 * len(models)), squeeze=False)
+    image, boxes = data.image(image_id), _boxes(data, image_id)
+    figure, axes = plt.subplots(
+        len(models),
+        3,
+        figsize=(PAGE_WIDTH, 1.9 * len(models) + 0.2),
+        squeeze=False,
+        layout="constrained",
+    )
     for row, model in enumerate(models):
-        axes[row, 0].imshow(image)
-        axes[row, 0].set_title(f"{model}: input", fontsize=8)
-        axes[row, 0].set_axis_off()
-        _masked(
+        draw_explanation(axes[row, 0], image, None, boxes)
+        axes[row, 0].set_title(f"{model}: input", fontsize=FONT_SIZE)
+        _mask_cell(
             axes[row, 1],
-            image,
+            data,
+            image_id,
             data.mask(model, "lime", image_id, FIGURE_SELECTION),
             f"LIME ({FIGURE_SELECTION})",
         )
-        _heat(axes[row, 2], image, data.heatmap(model, image_id, "cam"), "CAM")
+        heat = draw_heatmap(axes[row, 2], image, data.heatmap(model, image_id, "cam"), boxes)
+        axes[row, 2].set_title("CAM" if heat is not None else "CAM: n/a", fontsize=FONT_SIZE)
+        if heat is not None:
+            heat_colorbar(figure, heat, axes[row, 2])
     _save(figure, outputs)
 
 
@@ -221,28 +234,32 @@ def figure_misclassified(
     image = data.image(image_id)
     predicted = int(data.predictions(model).loc[image_id, "predicted_index"])
     label = int(data.row(image_id)["class_index"])
-    figure, axes = plt.subplots(1, 3, figsize=(10, 3.4))
-    axes[0].imshow(image)
+    boxes = _boxes(data, image_id)
+    figure, axes = plt.subplots(1, 3, figsize=(PAGE_WIDTH, 2.6), layout="constrained")
+    draw_explanation(axes[0], image, None, boxes)
     axes[0].set_title(
         f"{image_id}\nL: {classes.short_label(label)} / P: {predicted_label(classes, predicted)}",
-        fontsize=8,
+        fontsize=FONT_SIZE,
     )
-    axes[0].set_axis_off()
-    _heat(axes[1], image, data.heatmap(model, image_id, "cam"), f"CAM ({model})")
+    heat = draw_heatmap(axes[1], image, data.heatmap(model, image_id, "cam"), boxes)
+    axes[1].set_title(f"CAM ({model})" if heat is not None else "CAM: n/a", fontsize=FONT_SIZE)
+    if heat is not None:
+        heat_colorbar(figure, heat, axes[1])
     labels = data.labels(image_id)
     mask = data.mask(model, "secam", image_id, FIGURE_SELECTION)
     if mask is None:
-        _masked(axes[2], image, None, "SeCAM")
+        _mask_cell(axes[2], data, image_id, None, "SeCAM")
     else:
-        selected = np.unique(labels[mask])
         draw_overlay(
             image,
             labels,
             mask,
-            selected,
+            np.unique(labels[mask]),
             axis=axes[2],
             title=f"SeCAM ({FIGURE_SELECTION}): why {classes.short_label(predicted)}",
+            boxes=boxes,
         )
+        axes[2].title.set_fontsize(FONT_SIZE)
     _save(figure, outputs)
 
 
@@ -293,10 +310,12 @@ def explanation_grid(
     figure, axes = plt.subplots(
         len(GRID_ROWS),
         len(columns),
-        figsize=(2.2 * len(columns) + 1.2, 1.8 * len(GRID_ROWS) + 0.8),
+        figsize=grid_size(len(GRID_ROWS), len(columns), label_width=0.8),
         squeeze=False,
+        layout="constrained",
     )
     images = {image_id: data.image(image_id) for image_id in image_ids}
+    heat_drawn = None
     for c, (model, image_id) in enumerate(columns):
         label = classes.short_label(int(data.row(image_id)["class_index"]))
         predictions = data.predictions(model)
@@ -305,26 +324,28 @@ def explanation_grid(
             if image_id in predictions.index
             else "?"
         )
+        boxes = _boxes(data, image_id)
         for r, (method, selection) in enumerate(GRID_ROWS):
             axis = axes[r, c]
             image = images[image_id]
             if selection is None:
-                heat = data.heatmap(model, image_id, method)
-                _heat(axis, image, heat, "")
+                heat = draw_heatmap(axis, image, data.heatmap(model, image_id, method), boxes)
+                heat_drawn = heat_drawn or heat
                 found = heat is not None
             else:
                 mask = data.mask(model, method, image_id, selection)
-                _masked(axis, image, mask, "")
+                draw_explanation(axis, image, mask, boxes)
                 found = mask is not None
-            axis.set_axis_on()  # keep the frame for the labels
-            axis.set_xticks([])
-            axis.set_yticks([])
             time = seconds.get((model, method, image_id))
             axis.set_xlabel(
-                f"Time: {time:.3g} s" if found and time is not None else "n/a", fontsize=7
+                f"Time: {time:.3g} s" if found and time is not None else "n/a",
+                fontsize=FONT_SIZE,
             )
             if c == 0:
-                axis.set_ylabel(_grid_row_name(method, selection), fontsize=7)
-        # After the cells: drawing a cell resets its axis title.
-        axes[0, c].set_title(f"{model}\nL: {label}\nP: {predicted}", fontsize=7)
+                axis.set_ylabel(_grid_row_name(method, selection), fontsize=FONT_SIZE)
+        axes[0, c].set_title(f"{model}\nL: {label}\nP: {predicted}", fontsize=FONT_SIZE)
+    if heat_drawn is not None:
+        # one bar for the CAM and Grad-CAM rows: every map is drawn over its own maximum
+        heat_rows = [r for r, (_, selection) in enumerate(GRID_ROWS) if selection is None]
+        heat_colorbar(figure, heat_drawn, axes[heat_rows, -1])
     _save(figure, outputs)
