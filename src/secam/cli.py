@@ -12,7 +12,7 @@ import numpy as np
 
 from secam.artifacts import write_text
 from secam.classes import ClassList
-from secam.config import default, parse_number
+from secam.config import EMBEDDED_MODEL, default, parse_number
 from secam.explainers import Explanation, explain_image, parse_class, parse_selection
 from secam.imaging import ImageReadError, load_rgb
 from secam.methods import ORDER
@@ -62,8 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("images", nargs="+", type=Path, help="image files")
     explain.add_argument(
         "--model",
-        default="efficientnet_lite0",
-        help="efficientnet_lite0 (embedded), a torchvision model name, or your own model as "
+        default=EMBEDDED_MODEL,
+        help="efficientnet_lite0 (embedded), efficientnet_lite1 or efficientnet_lite2 (real "
+        "ImageNet weights, offline), a torchvision model name, or your own model as "
         "package.module:factory (a function returning the nn.Module)",
     )
     explain.add_argument(

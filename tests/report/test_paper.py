@@ -177,18 +177,18 @@ def test_run_data_reads_each_shards_artifacts(data):
 def test_table_one_is_lime_against_cam_and_secam_on_the_first_image_lime_explained():
     timings = pd.DataFrame(
         [
-            # model, image_id, method, total_seconds
-            ("b7", "img2", "lime", 30.0),  # a later image: not the one compared
-            ("b7", "img2", "cam", 0.25),
-            ("b7", "img1", "lime", 12.0),
-            ("b7", "img1", "cam", 0.5),
-            ("b7", "img1", "secam", 0.6),
-            ("b7", "img1", "gradcam", 0.7),
-            ("a1", "img3", "lime", 8.0),  # no CAM on this model's head
-            ("a1", "img3", "secam", 2.0),
-            ("no-lime", "img1", "cam", 1.0),  # LIME never ran: no row
+            # model, image_id, method, total_seconds, segmentation_seconds (the image's)
+            ("b7", "img2", "lime", 30.0, 0.2),  # a later image: not the one compared
+            ("b7", "img2", "cam", 0.25, 0.2),
+            ("b7", "img1", "lime", 12.0, 0.4),
+            ("b7", "img1", "cam", 0.5, 0.4),
+            ("b7", "img1", "secam", 0.6, 0.4),
+            ("b7", "img1", "gradcam", 0.7, 0.4),
+            ("a1", "img3", "lime", 8.0, 1.0),  # no CAM on this model's head
+            ("a1", "img3", "secam", 2.0, 1.0),
+            ("no-lime", "img1", "cam", 1.0, 0.1),  # LIME never ran: no row
         ],
-        columns=["model", "image_id", "method", "total_seconds"],
+        columns=["model", "image_id", "method", "total_seconds", "segmentation_seconds"],
     )
     table = table_one(timings)
     assert list(table.columns) == list(TABLES["table_one"])
@@ -201,11 +201,15 @@ def test_table_one_is_lime_against_cam_and_secam_on_the_first_image_lime_explain
         0.5,
         0.6,
     ]
-    assert rows.loc["b7", "lime_over_cam"] == pytest.approx(12.0 / 0.5)
-    assert rows.loc["b7", "lime_over_secam"] == pytest.approx(12.0 / 0.6)
+    # end to end, LIME and SeCAM carry the image's segmentation and CAM does not
+    assert rows.loc["b7", "segmentation_seconds"] == 0.4
+    assert rows.loc["b7", "lime_total_seconds"] == pytest.approx(12.4)
+    assert rows.loc["b7", "secam_total_seconds"] == pytest.approx(1.0)
+    assert rows.loc["b7", "lime_over_cam"] == pytest.approx(12.4 / 0.5)
+    assert rows.loc["b7", "lime_over_secam"] == pytest.approx(12.4 / 1.0)
     assert rows.loc["a1", "image_id"] == "img3"
     assert np.isnan(rows.loc["a1", "cam_seconds"]) and np.isnan(rows.loc["a1", "lime_over_cam"])
-    assert rows.loc["a1", "lime_over_secam"] == pytest.approx(4.0)
+    assert rows.loc["a1", "lime_over_secam"] == pytest.approx(9.0 / 3.0)
     nothing = table_one(timings[timings["method"] != "lime"])
     assert nothing.empty and list(nothing.columns) == list(TABLES["table_one"])
 

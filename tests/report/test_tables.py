@@ -2,7 +2,14 @@ import re
 
 import pandas as pd
 
-from secam.report.tables import compact, paired_differences, quantitative, render, timing_table
+from secam.report.tables import (
+    accuracy_table,
+    compact,
+    paired_differences,
+    quantitative,
+    render,
+    timing_table,
+)
 
 from .conftest import sample_metrics
 
@@ -24,17 +31,44 @@ def test_quantitative_and_paired_tables():
     assert "\\begin{tabular}" in render(table, "tex")
 
 
-def test_timing_table_quartiles():
+def test_accuracy_is_the_share_of_top1_predictions_equal_to_the_label():
+    manifest = pd.DataFrame({"image_id": ["a", "b", "c", "d"], "class_index": [1, 2, 3, 4]})
+    predictions = pd.DataFrame(
+        {
+            "image_id": ["d", "c", "b", "a", "a", "b"],  # any order, one row per image and model
+            "model": ["m1"] * 4 + ["m2"] * 2,
+            "predicted_index": [4, 0, 2, 1, 5, -1],  # m1: 3 of 4; m2: none (-1: not ImageNet)
+        }
+    )
+    table = accuracy_table(predictions, manifest, resamples=500).set_index("model")
+    assert table["n"].tolist() == [4, 2]
+    assert table["top1"].tolist() == [0.75, 0.0]
+    assert table.loc["m1", "top1_low"] < 0.75 < table.loc["m1", "top1_high"] <= 1.0
+    assert table.loc["m2", ["top1_low", "top1_high"]].tolist() == [0.0, 0.0]
+
+
+def test_timing_table_quartiles_without_and_with_the_segmentation():
+    """SeCAM is charged the segmentation it needs, CAM is not (the same images' SLIC)."""
     timings = pd.DataFrame(
         {
             "model": "m",
-            "method": "secam",
+            "method": ["secam"] * 5 + ["cam"] * 5,
             "device": "cpu",
-            "total_seconds": [1.0, 2.0, 3.0, 4.0, 100.0],
+            "total_seconds": [1.0, 2.0, 3.0, 4.0, 100.0] * 2,
+            "segmentation_seconds": [0.5, 0.5, 0.5, 0.5, 10.0] * 2,
         }
     )
-    row = timing_table(timings).iloc[0]
-    assert (row["q1_seconds"], row["median_seconds"], row["q3_seconds"]) == (2.0, 3.0, 4.0)
+    rows = timing_table(timings).set_index("method")
+    secam, cam = rows.loc["secam"], rows.loc["cam"]
+    for row in (secam, cam):
+        assert (row["q1_seconds"], row["median_seconds"], row["q3_seconds"]) == (2.0, 3.0, 4.0)
+    assert secam["segmentation_median_seconds"] == 0.5 and cam["segmentation_median_seconds"] == 0
+    whole = ["end_to_end_q1_seconds", "end_to_end_median_seconds", "end_to_end_q3_seconds"]
+    assert secam[whole].tolist() == [2.5, 3.5, 4.5]
+    assert cam[whole].tolist() == [2.0, 3.0, 4.0]
+    shown = render(timing_table(timings), "md").splitlines()
+    assert "end to end s" in shown[0] and "segmentation s" in shown[0]
+    assert re.search(r"^\| m +\| secam .*\| 3\.5 \[2\.5, 4\.5\] +\|$", shown[3])
 
 
 def test_tex_and_markdown_cells_hold_the_value_with_its_interval():
@@ -61,7 +95,13 @@ def test_tex_and_markdown_cells_hold_the_value_with_its_interval():
 def test_every_report_table_fits_eleven_columns_in_tex():
     metrics = sample_metrics()
     timings = pd.DataFrame(
-        {"model": "m", "method": "secam", "device": "cpu", "total_seconds": [1.0, 2.0]}
+        {
+            "model": "m",
+            "method": "secam",
+            "device": "cpu",
+            "total_seconds": [1.0, 2.0],
+            "segmentation_seconds": [0.5, 0.5],
+        }
     )
     for frame in (
         quantitative(metrics, resamples=50),

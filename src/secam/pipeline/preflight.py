@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from secam.config import EMBEDDED_MODEL, ConfigError
+from secam.config import PACKAGED_MODELS, ConfigError
 
 
 def check_run_inputs(config: dict[str, Any], weights: bool = True) -> None:
@@ -36,8 +36,8 @@ def check_run_inputs(config: dict[str, Any], weights: bool = True) -> None:
                 if options.get(key) is not None and not Path(options[key]).is_file()
             ]
             continue  # the factory is imported by the jobs, which say what fails
-        if name == EMBEDDED_MODEL:
-            continue  # importing torch to check it would cost every run's start 2 s
+        if name in PACKAGED_MODELS:
+            continue  # importing torch to check them would cost every run's start 2 s
         from secam.models.registry import check_available  # imports torch
 
         chosen = options.get("weights", "DEFAULT")

@@ -42,6 +42,7 @@ from secam.report.paper import (
 )
 from secam.report.plots import draw_curves, draw_timing
 from secam.report.tables import (
+    accuracy_table,
     faithfulness_summary,
     paired_differences,
     quantitative,
@@ -138,8 +139,9 @@ def run_quantitative(
     curve_figures: Sequence[str],
     segmentation_path: str | None = None,
 ) -> None:
-    """Quantitative (methods, then baselines), paired, matched-area, timing, faithfulness and
-    claims tables (CSV, Markdown, LaTeX), the timing plot and the faithfulness curves.
+    """Accuracy, quantitative (methods, then baselines), paired, matched-area, timing,
+    faithfulness and claims tables (CSV, Markdown, LaTeX), the timing plot and the faithfulness
+    curves.
 
     ``tables`` maps ``<table>_<csv|md|tex>`` to output paths, ``predictions`` (model, shard) to
     the prediction files; ``segmentation_path`` is the segmentation comparison's CSV when the
@@ -153,7 +155,13 @@ def run_quantitative(
     not_measured = not_measured_tables(config["stages"])
     options = config["report"]
     resamples, seed = options["bootstrap_resamples"], options["seed"]
+    all_predictions = pd.concat(
+        [read_table(path, "predictions") for _, path in sorted(predictions.items())],
+        ignore_index=True,
+    )
+    manifest = read_table(manifest_path, "manifest")
     frames = {
+        "accuracy": accuracy_table(all_predictions, manifest, resamples, seed),
         "quantitative": quantitative(
             pd.concat([metrics, baseline_metrics(baselines, matched)], ignore_index=True),
             resamples,
@@ -164,16 +172,12 @@ def run_quantitative(
         "timing": timing_table(timings),
         "faithfulness": faithfulness_summary(curves, resamples, seed),
     }
-    head_paths = {
-        row.model: row.head_path
-        for path in predictions.values()
-        for row in read_table(path, "predictions").itertuples()
-    }
+    head_paths = dict(zip(all_predictions["model"], all_predictions["head_path"], strict=True))
     frames["claims"] = claims_table(
         metrics,
         timings,
         None if "matched_area" in not_measured else frames["matched_area"],
-        read_table(manifest_path, "manifest"),
+        manifest,
         head_paths,
         resamples,
         seed,
