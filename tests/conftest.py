@@ -29,39 +29,12 @@ SCHEMA_MAX_PIXELS = load_schema()["properties"]["dataset"]["properties"]["max_pi
 PIL_DEFAULT_LIMIT = Image.MAX_IMAGE_PIXELS  # 89478485 unless something changed it already
 
 
-# Test modules that run Snakemake, kept on one worker each under pytest-xdist: the workflow runs
-# share session fixtures (one run, many checks), and the modules that run Snakemake in the
-# repository itself are not run beside one another.
-SNAKEMAKE_GROUPS = {
-    "tests/workflow/": "workflow",
-    **dict.fromkeys(
-        (
-            "tests/test_documentation.py",
-            "tests/test_config.py",
-            "tests/test_reference_docs.py",
-            "tests/test_package.py",
-            "tests/test_layout.py",
-        ),
-        "repository",
-    ),
-}
-
-
 def pytest_configure(config: pytest.Config) -> None:
     """Under pytest-xdist, each worker's torch takes its share of the cores, not all of them
     (oversubscribed threads slow every worker down many times over)."""
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     if workers > 1:
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
-
-
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups from the marks
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        path = Path(item.path).relative_to(REPO).as_posix()
-        for prefix, group in SNAKEMAKE_GROUPS.items():
-            if path.startswith(prefix):
-                item.add_marker(pytest.mark.xdist_group(group))
 
 
 def ilsvrc_root() -> Path:
