@@ -155,9 +155,8 @@ def run_quantitative(
     not_measured = not_measured_tables(config["stages"])
     options = config["report"]
     resamples, seed = options["bootstrap_resamples"], options["seed"]
-    all_predictions = pd.concat(
-        [read_table(path, "predictions") for _, path in sorted(predictions.items())],
-        ignore_index=True,
+    all_predictions = concat_tables(
+        (path for _, path in sorted(predictions.items())), "predictions"
     )
     manifest = read_table(manifest_path, "manifest")
     frames = {
