@@ -12,7 +12,13 @@ from secam import __version__
 from secam.artifacts import TABLES, read_table, write_table
 from secam.config import config_hash
 from secam.pipeline.completeness import IncompleteResultsError
-from secam.pipeline.report import not_measured_tables, run_collect, run_summary
+from secam.pipeline.report import (
+    GRID_COLUMNS,
+    grid_images,
+    not_measured_tables,
+    run_collect,
+    run_summary,
+)
 from secam.staging import stage_dataset
 
 from ..conftest import SAMPLE
@@ -206,3 +212,10 @@ def test_summary_writes_the_means_the_table_and_the_run_info(shards, tmp_path):
     assert info["config_hash"] == config_hash(config)
     assert info["secam"] == __version__
     assert {"torch", "numpy", "pandas"} <= set(info["packages"])
+
+
+def test_paper_grids_keep_four_images_per_model_up_to_the_papers_width():
+    # the paper: 4 images per model, two models in Table II; three models get 2 each
+    assert [grid_images(n) for n in range(1, 6)] == [4, 4, 2, 2, 1]
+    assert all(n * grid_images(n) <= GRID_COLUMNS for n in range(1, 9))
+    assert grid_images(0) == 4  # an empty grid draws its note, whatever the count

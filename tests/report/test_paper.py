@@ -223,7 +223,7 @@ def test_misclassified_are_the_images_whose_prediction_is_not_the_label(data):
     assert misclassified(data, "unknown") == []
 
 
-def test_figures_write_png_and_pdf(data, tmp_path, placeholders):
+def test_figures_write_png_and_pdf(data, tmp_path, placeholders, monkeypatch):
     one = _outputs(tmp_path, "figure1")
     figure_one(data, one)
     # chelsea, the first image by id, at one inch per 80 pixels
@@ -245,10 +245,23 @@ def test_figures_write_png_and_pdf(data, tmp_path, placeholders):
             "method": ["lime", "cam", "secam", "secam"],
             "image_id": ["chelsea", "chelsea", "chelsea", "rocket"],
             "total_seconds": [9.5, 0.01, 0.02, 0.03],
+            "segmentation_seconds": [0.2, 0.2, 0.2, 0.3],
         }
+    )
+    drawn = []
+    save = paper._save
+    monkeypatch.setattr(
+        paper, "_save", lambda figure, paths: drawn.append(figure) or save(figure, paths)
     )
     # rocket has no LIME masks and no LIME time: those cells read n/a
     explanation_grid(data, timings, [MODEL], ["chelsea", "rocket"], grid, "unused")
+    # times end to end as in Table I: LIME and SeCAM carry the image's segmentation, CAM does not
+    times = {
+        (axis.get_ylabel() or "", axis.get_xlabel())
+        for axis in drawn[0].axes[: 2 * len(paper.GRID_ROWS)]
+    }
+    assert {("CAM", "Time: 0.01 s"), ("SeCAM\n(2 segments)", "Time: 0.22 s")} <= times
+    assert ("LIME\n(2 segments)", "Time: 9.7 s") in times
     # two columns (model x image), one row per GRID_ROWS entry
     width, height = grid_size(len(paper.GRID_ROWS), 2, label_width=0.8)
     assert _written(grid, 100_000) == pytest.approx((width * DPI, height * DPI), abs=1)
@@ -319,7 +332,13 @@ def test_figure_two_draws_boxes_outlines_and_a_colour_bar(data, tmp_path, drawn)
 
 def test_grid_cells_carry_boxes_and_the_heat_rows_a_colour_bar(data, tmp_path, drawn):
     timings = pd.DataFrame(
-        {"model": MODEL, "method": "secam", "image_id": "chelsea", "total_seconds": [0.02]}
+        {
+            "model": MODEL,
+            "method": "secam",
+            "image_id": "chelsea",
+            "total_seconds": [0.02],
+            "segmentation_seconds": [0.1],
+        }
     )
     explanation_grid(data, timings, [MODEL], ["chelsea", "rocket"], _outputs(tmp_path, "t2"), "")
     (figure,) = drawn

@@ -239,14 +239,22 @@ def run_paper_outputs(
     figure_one(data, figures[1])
     lime_ids = sorted(set(timings.loc[timings["method"] == "lime", "image_id"]))
     figure_two(data, models, lime_ids, figures[2])
-    grid_ids = (lime_ids or sorted(data.manifest["image_id"]))[:GRID_IMAGES]
+    candidates = lime_ids or sorted(data.manifest["image_id"])
     gap = [m for m in models if _head_path(data, m) == "cam"]
-    explanation_grid(data, timings, gap, grid_ids, grids[2], "no model with a GAP head in this run")
+    no_gap = [m for m in models if m not in gap]
     explanation_grid(
         data,
         timings,
-        [m for m in models if m not in gap],
-        grid_ids,
+        gap,
+        candidates[: grid_images(len(gap))],
+        grids[2],
+        "no model with a GAP head in this run",
+    )
+    explanation_grid(
+        data,
+        timings,
+        no_gap,
+        candidates[: grid_images(len(no_gap))],
         grids[3],
         "no model without global average pooling in this run (VGG16 in config/paper.yaml)",
     )
@@ -259,6 +267,13 @@ def run_paper_outputs(
 
 
 GRID_IMAGES = 4  # columns per model in Tables II and III, as in the paper
+GRID_COLUMNS = 8  # the paper's widest grid (two models x 4 images); wider is illegible in print
+
+
+def grid_images(n_models: int) -> int:
+    """Images per model in Tables II and III: the paper's 4, fewer when more than two models
+    share a grid, so that it keeps at most :data:`GRID_COLUMNS` columns (three models: 2 each)."""
+    return max(1, min(GRID_IMAGES, GRID_COLUMNS // max(n_models, 1)))
 
 
 def _head_path(data: RunData, model: str) -> str | None:
