@@ -59,9 +59,9 @@ REPORT_TABLE_OF: dict[str, str] = {
 EXPERIMENTS: dict[str, str] = {
     "config/config.yaml": "the default run, offline: SeCAM, CAM, Grad-CAM and LIME with the "
     "embedded EfficientNet-Lite0 on the six embedded photographs of `data/sample`.",
-    "config/ilsvrc-sample.yaml": "the comparison on the 204 images of the shared ILSVRC2012 "
-    "validation sample (`../shared/ilsvrc-val-sample`), LIME on a seeded subset of 40, with the "
-    "segmentation comparison.",
+    "config/ilsvrc-sample.yaml": "the comparison with EfficientNet-Lite0, -Lite1 and -Lite2 on "
+    "the 204 images of the shared ILSVRC2012 validation sample (`../shared/ilsvrc-val-sample`), "
+    "LIME on a seeded subset of 30, with the segmentation comparison.",
     "config/paper.yaml": "the paper's settings: ResNet50, InceptionV3 and VGG16 with torchvision's "
     "ImageNet weights (placed in the torch hub cache beforehand), one image per class plus the "
     "paper's example classes.",

@@ -126,6 +126,35 @@ def test_gather_picks_exactly_the_requested_images(stage_outputs, manifest):
     }
 
 
+def test_gather_charges_the_segmentation_to_superpixel_methods(stage_outputs, manifest, tmp_path):
+    # end to end as in Table I: SeCAM and LIME cannot run without their image's superpixels,
+    # CAM's thresholded pixels need none
+    explanations, masks, predictions, _ = stage_outputs
+    cam = ("m", "cam", "0")
+    explanations = {**explanations, cam: tmp_path / "cam.parquet"}
+    masks = {**masks, cam: tmp_path / "cam.npz"}
+    write_table(
+        table("explanations", [explanation("chelsea", "cam", "thr80", 0.01)]),
+        explanations[cam],
+        "explanations",
+    )
+    write_arrays(masks[cam], {"chelsea/thr80": box_mask("chelsea", 5, 5, 50)})
+    plain = ExampleCell.gather(manifest, ["chelsea"], explanations, masks, predictions)
+    charged = ExampleCell.gather(
+        manifest, ["chelsea"], explanations, masks, predictions, {"chelsea": 0.25, "coffee": 9.0}
+    )
+    key = lambda cell: (cell.method, cell.selection)  # noqa: E731
+    before = {key(cell): cell.seconds for cell in plain}
+    assert {key(cell): cell.seconds - before[key(cell)] for cell in charged} == pytest.approx(
+        {
+            ("cam", "thr80"): 0.0,
+            ("lime", "top2"): 0.25,
+            ("secam", "thr80"): 0.25,
+            ("secam", "top2"): 0.25,
+        }
+    )
+
+
 def test_gather_of_both_images_and_of_none(stage_outputs, manifest):
     explanations, masks, predictions, _ = stage_outputs
     cells = ExampleCell.gather(manifest, ["coffee", "chelsea"], explanations, masks, predictions)

@@ -68,6 +68,7 @@ example_files = per_shard_files(
     explanations=(LAYOUT.explanation_table, PER_EXPLANATION),
     masks=(LAYOUT.explanation_masks, PER_EXPLANATION),
     predictions=(LAYOUT.predictions, PER_MODEL),
+    segments=(LAYOUT.segment_table, {}),  # SeCAM and LIME are charged their segmentation
 )
 
 
@@ -77,6 +78,7 @@ rule examples:
         explanations=paths_of(example_files, "explanations"),
         masks=paths_of(example_files, "masks"),
         predictions=paths_of(example_files, "predictions"),
+        segments=paths_of(example_files, "segments"),
     output:
         png=report(
             LAYOUT.figure("examples", "png"),

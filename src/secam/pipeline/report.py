@@ -286,15 +286,20 @@ def run_examples(
     explanations: Mapping[Key, str],
     masks: Mapping[Key, str],
     predictions: Mapping[Key, str],
+    segments: Mapping[Key, str],
     config: dict[str, Any],
     outputs: Sequence[str],
 ) -> None:
     """The example grid (``outputs``: its PNG and PDF); ``explanations`` and ``masks`` map
     (model, method, shard) to the explanation tables and their masks, ``predictions`` (model,
-    shard) to the predictions."""
+    shard) to the predictions, ``segments`` (shard,) to the superpixel tables, whose times
+    SeCAM and LIME are charged."""
     manifest = read_table(manifest_path, "manifest")
     image_ids = sorted(manifest["image_id"])[: config["report"]["example_images"]]
-    cells = ExampleCell.gather(manifest, image_ids, explanations, masks, predictions.values())
+    seconds = concat_tables(segments.values(), "segments").set_index("image_id")["seconds"]
+    cells = ExampleCell.gather(
+        manifest, image_ids, explanations, masks, predictions.values(), seconds.to_dict()
+    )
     draw_examples(cells, manifest.set_index("image_id"), outputs)
 
 

@@ -17,6 +17,7 @@ from secam.artifacts import atomic_path, read_arrays, read_table
 from secam.classes import imagenet_classes, predicted_label
 from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
+from secam.methods import method_spec
 from secam.report.ordering import describe, method_rank, selection_rank
 from secam.report.overlay import DPI, FONT_SIZE, PAGE_WIDTH, draw_explanation
 
@@ -39,10 +40,14 @@ class ExampleCell:
         explanations: Mapping[tuple[str, ...], str],
         masks: Mapping[tuple[str, ...], str],
         predictions: Iterable[str],
+        segmentation_seconds: Mapping[str, float] | None = None,
     ) -> list[ExampleCell]:
         """The cells of ``image_ids``: ``explanations`` and ``masks`` map the same keys (say
-        model, method, shard) to an explanation table and its masks."""
+        model, method, shard) to an explanation table and its masks. A cell's time is end to
+        end, as in Table I: methods built on superpixels (SeCAM, LIME) are charged their image's
+        ``segmentation_seconds`` (image id -> seconds; none charged when not given)."""
         wanted = set(image_ids)
+        segmentation_seconds = segmentation_seconds or {}
         predicted: dict[tuple[str, str], int] = {}
         for path in predictions:
             table = read_table(path, "predictions")
@@ -63,7 +68,12 @@ class ExampleCell:
                         row.method,
                         row.selection,
                         arrays[f"{row.image_id}/{row.selection}"],
-                        float(row.seconds),
+                        float(row.seconds)
+                        + (
+                            segmentation_seconds.get(row.image_id, 0.0)
+                            if method_spec(row.method).segmented
+                            else 0.0
+                        ),
                         predicted[(row.model, row.image_id)],
                     )
                 )
