@@ -17,9 +17,9 @@ from secam.artifacts import atomic_path, read_arrays, read_table
 from secam.classes import imagenet_classes, predicted_label
 from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
-from secam.methods import method_spec
 from secam.report.ordering import describe, method_rank, selection_rank
 from secam.report.overlay import DPI, FONT_SIZE, PAGE_WIDTH, draw_explanation
+from secam.report.tables import charged_segmentation_seconds
 
 
 @dataclass
@@ -60,7 +60,9 @@ class ExampleCell:
             if table.empty:
                 continue
             arrays = read_arrays(masks[key])
-            for row in table.itertuples():
+            shared = table["image_id"].map(segmentation_seconds).fillna(0.0)
+            charged = charged_segmentation_seconds(table.assign(segmentation_seconds=shared))
+            for row, segmentation in zip(table.itertuples(), charged, strict=True):
                 cells.append(
                     cls(
                         row.model,
@@ -68,12 +70,7 @@ class ExampleCell:
                         row.method,
                         row.selection,
                         arrays[f"{row.image_id}/{row.selection}"],
-                        float(row.seconds)
-                        + (
-                            segmentation_seconds.get(row.image_id, 0.0)
-                            if method_spec(row.method).segmented
-                            else 0.0
-                        ),
+                        float(row.seconds + segmentation),
                         predicted[(row.model, row.image_id)],
                     )
                 )
