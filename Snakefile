@@ -19,6 +19,7 @@ include: "workflow/rules/activate.smk"
 include: "workflow/rules/explain.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/faithfulness.smk"
+include: "workflow/rules/sanity.smk"
 include: "workflow/rules/compare_segmentation.smk"
 include: "workflow/rules/report.smk"
 

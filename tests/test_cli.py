@@ -151,7 +151,7 @@ def test_cli_limits_default_to_the_workflow_schema():
         ("--select", "top-k:0", "k must be at least 1"),
         ("--select", "threshold:1.5", "the fraction must lie in (0, 1]"),
         ("--select", "threshold:0", "the fraction must lie in (0, 1]"),
-        ("--select", "best:3", "use top-k:K or threshold:F"),
+        ("--select", "best:3", "use top-k:K, threshold:F, gap or sufficient:P"),
         ("--method", "shap", "invalid choice: 'shap'"),
         ("--segmentation", "watershed", "invalid choice: 'watershed'"),
         ("--device", "gpu", "expected auto, cpu, cuda, cuda:N or mps, not 'gpu'"),

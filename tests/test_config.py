@@ -36,7 +36,12 @@ def test_defaults_are_filled_in():
     assert config["dataset"]["max_pixels"] > 0
     assert config["lime"]["kernel_width"] == 0.25
     assert config["target"] == "predicted"
-    assert config["stages"] == {"faithfulness": True, "baselines": True, "paper_figures": True}
+    assert config["stages"] == {
+        "faithfulness": True,
+        "baselines": True,
+        "paper_figures": True,
+        "sanity": True,
+    }
 
 
 def test_a_run_without_lime_needs_no_lime_or_segmentation_section(default_config):

@@ -12,7 +12,9 @@ from secam import CAM, LIME, GradCAM, SeCAM, wrap_model
 from secam.activations import CAM as CAMMapper
 from secam.classes import imagenet_classes
 from secam.explainers import explain_image, parse_class, parse_selection
-from secam.selection import Selection
+from secam.faithfulness import blurred
+from secam.lime import probability_fn
+from secam.selection import Selection, gap_size, rank_regions
 
 from .user_models import CLASS_NAMES
 
@@ -105,8 +107,11 @@ def test_selection_and_class_parsing():
     assert parse_selection("top-k:4") == Selection("top_k", 4)
     assert parse_selection("threshold:0.6") == Selection("threshold", 0.6)
     assert parse_selection("thr80") == Selection("threshold", 0.8)
-    with pytest.raises(ValueError):
-        parse_selection("threshold:1.5")
+    assert parse_selection("gap") == Selection("gap", 0.0)
+    assert parse_selection("sufficient:0.9") == parse_selection("suff90")
+    for text in ("threshold:1.5", "sufficient:0", "gap:2"):
+        with pytest.raises(ValueError):
+            parse_selection(text)
     assert imagenet_classes().wnids[285] == "n02124075"
     classes = imagenet_classes()
     assert parse_class("285", classes) == 285
@@ -124,3 +129,34 @@ def test_explain_image_matches_the_pipeline_blocks(embedded_model, chelsea):
     assert np.array_equal(explanation.mask, np.isin(explanation.labels, list(kept)))
     with pytest.raises(ValueError, match="threshold"):
         explain_image(embedded_model, chelsea, "cam", Selection("top_k", 3))
+
+
+@pytest.mark.parametrize("method", ["secam", "lime-batched"])
+def test_sufficient_keeps_the_shortest_prefix_found_by_classifying_every_prefix(
+    embedded_model, chelsea, method
+):
+    """sufficient:P on a real photograph equals a brute-force loop: classify the image with only
+    the best k regions kept (the others blurred), k = 1, 2, ..., one image per forward pass, and
+    stop at the first k that keeps P of the class's probability on the whole image."""
+    options = {"lime_options": {"num_samples": 64, "batch_size": 16}} if method != "secam" else {}
+    share = 0.9
+    explanation = explain_image(
+        embedded_model, chelsea, method, parse_selection(f"sufficient:{share}"), **options
+    )
+    classify = probability_fn(embedded_model)
+    target, labels = explanation.target, explanation.labels
+    full = classify(chelsea[None])[0, target]
+    background = blurred(chelsea)
+    order = rank_regions(explanation.region_scores)
+    kept = []
+    for k in range(1, order.size + 1):
+        image = np.where(np.isin(labels, order[:k])[..., None], chelsea, background)
+        kept.append(classify(image[None])[0, target])
+        if kept[-1] >= share * full:
+            break
+    assert explanation.selected_regions.tolist() == order[:k].tolist()
+    assert np.array_equal(explanation.mask, np.isin(labels, order[:k]))
+    assert 1 < k < order.size  # a real choice: neither the best region alone nor all of them
+    assert max(kept[:-1]) < share * full <= kept[-1]
+    gap = explain_image(embedded_model, chelsea, method, parse_selection("gap"), **options)
+    assert gap.selected_regions.tolist() == order[: gap_size(explanation.region_scores)].tolist()

@@ -1,6 +1,17 @@
-import numpy as np
+from types import ModuleType
 
-from secam.faithfulness import blurred, region_curves
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from secam.activations import CAM
+from secam.faithfulness import InsertionProbe, blurred, kept_probabilities, region_curves
+from secam.imaging import load_rgb
+from secam.lime import probability_fn
+from secam.models import LoadedModel
+from secam.regions import region_means, upsample
+from secam.segmentation import segment
 
 SIZE, CELL = 64, 8
 
@@ -51,3 +62,144 @@ def test_blur_keeps_colours_and_removes_detail():
     assert soft.dtype == np.uint8 and soft.shape == image.shape
     assert abs(float(soft.mean()) - float(image.mean())) < 8
     assert soft.std() < image.std()
+
+
+# --- Quantus as an independent oracle, on real photographs (issue 18) --------------------------
+
+
+class _QuantusView(nn.Module):
+    """The embedded model as Quantus calls it: (N, 3, H, W) float pixels in 0-255 at the
+    photograph's own size, logits out (Quantus appends the softmax). It records every call's
+    probabilities, so the whole deletion curve is compared, not only IROF's area over it."""
+
+    def __init__(self, model: LoadedModel) -> None:
+        super().__init__()
+        self.network = model.module
+        self.preprocessing = model.preprocessing
+        self.probabilities: list[np.ndarray] = []
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        images = pixels.permute(0, 2, 3, 1).round().clamp(0, 255).to(torch.uint8).numpy()
+        logits = self.network(self.preprocessing(images))
+        self.probabilities.append(torch.softmax(logits, dim=1).numpy().astype(np.float64))
+        return logits
+
+
+def _quantus_deletion(
+    quantus: ModuleType,
+    view: _QuantusView,
+    image: np.ndarray,
+    labels: np.ndarray,
+    scores: np.ndarray,
+    target: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> np.ndarray:
+    """The target's probability after removing 0, 1, ..., n superpixels, as quantus.IROF removes
+    them: ranked by the mean attribution in each (the region score, painted on its superpixel),
+    replaced cumulatively by the same blurred copy, on our superpixels instead of its own SLIC."""
+    from quantus.functions.perturb_func import baseline_replacement_by_mask
+    from quantus.helpers import utils
+
+    monkeypatch.setattr(utils, "get_superpixel_segments", lambda img, segmentation_method: labels)
+    background = blurred(image).transpose(2, 0, 1)[None].astype(np.float64)
+
+    def perturb(arr: np.ndarray, mask: np.ndarray, **_: object) -> np.ndarray:
+        # Quantus's own replacement; IROF's mask has one channel, which that function's shape
+        # check rejects on RGB (so IROF's default perturbation fails on any colour image)
+        return baseline_replacement_by_mask(
+            arr, np.broadcast_to(mask, arr.shape), perturb_baseline=background
+        )
+
+    irof = quantus.IROF(
+        normalise=False,  # a positive scale keeps the order; unscaled, the means are our scores
+        abs=False,
+        perturb_func=perturb,
+        return_aggregate=False,
+        disable_warnings=True,
+    )
+    view.probabilities.clear()
+    area_over = irof(
+        model=view,
+        x_batch=image.transpose(2, 0, 1)[None].astype(np.float64),
+        y_batch=np.array([target]),
+        a_batch=scores[labels][None, None].astype(np.float64),
+        channel_first=True,
+        softmax=True,
+        device="cpu",
+    )[0]
+    curve = np.concatenate(view.probabilities)[:, target]
+    n = int(labels.max()) + 1
+    assert curve.shape == (n + 1,)  # the unperturbed image, then one call per removed region
+    # the recorded calls are the ones IROF scored: its area over the relative curve (which it
+    # divides in float32)
+    assert area_over == pytest.approx(n - np.trapezoid(curve[1:] / curve[0]), rel=1e-6)
+    return curve
+
+
+@pytest.mark.ilsvrc
+def test_deletion_curve_agrees_with_quantus_irof(
+    embedded_model: LoadedModel, ilsvrc_sample, monkeypatch: pytest.MonkeyPatch
+):
+    """Our deletion curve against quantus.IROF (iterative removal of features, Rieger & Hansen),
+    the Quantus metric that deletes superpixels in order of their mean attribution; its
+    RegionPerturbation deletes square patches, which no superpixel order can match. Same SLIC
+    superpixels, same SeCAM scores, same blurred baseline: the probabilities must be equal at
+    each of our steps (to float32 rounding; a batch of 4 would move them by ~4e-7)."""
+    quantus = pytest.importorskip("quantus", reason="Quantus (the test extra) is not installed")
+    if not hasattr(np, "trapz"):  # Quantus 0.6.0 calls np.trapz, removed in NumPy 2.4
+        monkeypatch.setattr(np, "trapz", np.trapezoid, raising=False)
+    paths = sorted(ilsvrc_sample.glob("ILSVRC/Data/CLS-LOC/val/*.JPEG"))[::34][:4]
+    images = [load_rgb(path) for path in paths]
+    explained = CAM(embedded_model)(embedded_model.preprocessing(images))
+    classify = probability_fn(embedded_model)
+    view = _QuantusView(embedded_model).eval()
+    for image, grid, target in zip(images, explained.maps, explained.targets.tolist(), strict=True):
+        labels = segment(image, n_segments=16)  # not the pipeline's 50: IROF runs once a region
+        scores = region_means(upsample(grid, image.shape[:2]), torch.from_numpy(labels)).numpy()
+        assert np.unique(scores).size == scores.size  # no ties: one order for both rankings
+        # one image a call, as IROF calls the model: the same float32 arithmetic
+        ours = region_curves(classify, image, labels, scores, target, steps=10, batch_size=1)
+        theirs = _quantus_deletion(quantus, view, image, labels, scores, target, monkeypatch)
+        removed = np.round(ours.fractions * (labels.max() + 1)).astype(int)
+        np.testing.assert_allclose(ours.deletion, theirs[removed], rtol=0, atol=1e-6)
+
+
+class _ShareOfImage:
+    """A classifier whose class 0 probability is the share of pixels equal to the original image
+    (the rest: class 1), counting the images it is shown per call."""
+
+    def __init__(self, image: np.ndarray) -> None:
+        self.image, self.calls = image, []
+
+    def __call__(self, images: np.ndarray) -> np.ndarray:
+        self.calls.append(len(images))
+        same = (images == self.image[None]).all(axis=-1).mean(axis=(1, 2))
+        return np.stack([same, 1 - same], axis=1)
+
+
+def _striped_case() -> tuple[np.ndarray, np.ndarray]:
+    """A noisy image (its blur differs everywhere) cut into ten equal vertical strips."""
+    image = np.random.default_rng(0).integers(0, 256, size=(20, 40, 3), dtype=np.uint8)
+    labels = np.repeat(np.arange(10), 4)[None, :].repeat(20, axis=0)
+    return image, labels
+
+
+def test_insertion_probe_finds_the_shortest_sufficient_prefix_in_batches_and_remembers():
+    image, labels = _striped_case()
+    classify = _ShareOfImage(image)
+    probe = InsertionProbe(classify, image, labels, target=0, batch_size=3)
+    order = np.array([9, 2, 5, 0, 7, 1, 3, 8, 4, 6])
+    # k strips kept give k/10 of the full image's probability (1.0)
+    assert probe.shortest_sufficient(order, 0.45) == 5
+    assert classify.calls == [1, 3, 3]  # the whole image, then prefixes 1-3 and 4-6
+    assert probe.shortest_sufficient(order, 0.25) == 3  # known prefixes: no pass
+    assert classify.calls == [1, 3, 3]
+    assert probe.shortest_sufficient(order, 0.7) == 7 and classify.calls[-1] == 3
+    assert probe.shortest_sufficient(order, 1.0) == 10
+    np.testing.assert_allclose(probe.probabilities(order, [2, 5, 10]), [0.2, 0.5, 1.0])
+    # what a kept mask holds is the same insertion, whatever made the mask
+    mask = np.isin(labels, order[:4])
+    np.testing.assert_allclose(kept_probabilities(classify, image, [mask], 0), [0.4])
+    # another ranking is another insertion
+    assert probe.shortest_sufficient(order[::-1], 0.45) == 5
+    assert probe.probabilities(order[::-1], [1])[0] == pytest.approx(0.1)

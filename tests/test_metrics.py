@@ -1,8 +1,15 @@
+from collections.abc import Callable, Sequence
+from types import ModuleType
+
 import numpy as np
 import pytest
 import torch
+from PIL import Image, ImageDraw
 from torchvision.ops import box_iou as torchvision_box_iou
 
+from secam.activations import CAM
+from secam.annotations import read_loc_solution
+from secam.imaging import load_rgb
 from secam.metrics import (
     EBPG,
     METRIC_NAMES,
@@ -17,6 +24,8 @@ from secam.metrics import (
     mask_bbox,
     score_batch,
 )
+from secam.models import LoadedModel
+from secam.regions import region_means, upsample
 from secam.segmentation import segment
 
 
@@ -198,3 +207,113 @@ def test_score_batch_names_what_is_missing():
         score_batch([Explained(mask)], [[[0, 0, 1, 1]]], ["iou"])
     with pytest.raises(ValueError, match="box lists"):
         score_batch([Explained(mask)], [])
+
+
+# --- Quantus as an independent oracle, on real photographs (issue 18) --------------------------
+
+Case = tuple[str, np.ndarray, list[list[int]]]  # (method, heatmap, human boxes)
+
+
+@pytest.fixture(scope="module")
+def quantus() -> ModuleType:
+    return pytest.importorskip("quantus", reason="Quantus (the test extra) is not installed")
+
+
+@pytest.fixture(scope="module")
+def real_heatmaps(embedded_model: LoadedModel, ilsvrc_sample) -> list[Case]:
+    """CAM's upsampled map and SeCAM's heatmap (each pixel its superpixel's score) of six
+    validation photographs with their human boxes, for the top-1 class and for the 100th-ranked
+    one: this model's top-1 CAMs are positive everywhere, the 100th class's carry the negative
+    evidence that tells a positive-part mass from a signed one."""
+    paths = sorted(ilsvrc_sample.glob("ILSVRC/Data/CLS-LOC/val/*.JPEG"))[::34][:6]
+    annotations = read_loc_solution(ilsvrc_sample / "LOC_val_solution.csv").annotations
+    images = [load_rgb(path) for path in paths]
+    inputs = embedded_model.preprocessing(images)
+    with torch.no_grad():
+        ranked = embedded_model.module(inputs).argsort(dim=1, descending=True)
+    cases: list[Case] = []
+    for rank in (0, 99):
+        maps = CAM(embedded_model)(inputs, ranked[:, rank]).maps
+        for path, image, grid in zip(paths, images, maps, strict=True):
+            boxes = [box.as_list() for box in annotations[path.stem].boxes]
+            cam = upsample(grid, image.shape[:2])
+            labels = segment(image)
+            scores = region_means(cam, torch.from_numpy(labels)).numpy()
+            cases.append(("cam", cam.numpy().astype(np.float64), boxes))
+            cases.append(("secam", scores[labels].astype(np.float64), boxes))
+    assert any((heatmap < 0).any() for _, heatmap, _ in cases)  # the clip below matters
+    return cases
+
+
+def _drawn_mask(boxes: list[list[int]], shape: tuple[int, int]) -> np.ndarray:
+    """The boxes as a mask drawn by PIL (its rectangles include both corners), not by
+    :func:`boxes_mask`: Quantus takes masks, so the box-to-mask step is checked as well."""
+    canvas = Image.new("1", (shape[1], shape[0]))
+    draw = ImageDraw.Draw(canvas)
+    for box in boxes:
+        draw.rectangle(list(box), fill=1)
+    return np.array(canvas)
+
+
+def _quantus_score(
+    metric: Callable[..., Sequence[float]], heatmap: np.ndarray, boxes: list[list[int]]
+) -> float:
+    """One Quantus localisation score; one image per call, since the photographs differ in size
+    (Quantus stacks a batch). x_batch is read for its shape only."""
+    x = np.zeros((1, 3, *heatmap.shape), dtype=np.float64)
+    s = _drawn_mask(boxes, heatmap.shape)[None, None].astype(np.float64)
+    a = heatmap[None, None]
+    return float(metric(model=None, x_batch=x, y_batch=np.zeros(1, int), a_batch=a, s_batch=s)[0])
+
+
+def _quadrants(height: int, width: int) -> list[list[list[int]]]:
+    """Four one-box sets that tile the image: exactly one holds any given pixel."""
+    ys, xs = (
+        ((0, height // 2 - 1), (height // 2, height - 1)),
+        ((0, width // 2 - 1), (width // 2, width - 1)),
+    )
+    return [[[x0, y0, x1, y1]] for y0, y1 in ys for x0, x1 in xs]
+
+
+@pytest.mark.ilsvrc
+def test_energy_ebpg_agrees_with_quantus_relevance_mass_accuracy(quantus, real_heatmaps):
+    """Energy-EBPG is Quantus's Relevance Mass Accuracy (Arras et al.) of the heatmap's positive
+    part. Quantus sums the attribution as given, signed (its docstring says 'positive'; abs=True
+    would count negative evidence as mass instead), so it gets max(h, 0); its default
+    normalise_by_max divides the whole batch by one positive number, which cancels in the ratio."""
+    metric = quantus.RelevanceMassAccuracy(abs=False, normalise=True, disable_warnings=True)
+    ours = EnergyEBPG().evaluate_batch(
+        [Explained(heatmap=heatmap) for _, heatmap, _ in real_heatmaps],
+        [boxes for _, _, boxes in real_heatmaps],
+    )
+    theirs = [_quantus_score(metric, np.clip(h, 0, None), b) for _, h, b in real_heatmaps]
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12)
+
+
+@pytest.mark.ilsvrc
+def test_pointing_game_agrees_with_quantus(quantus, real_heatmaps):
+    """Against quantus.PointingGame (no tolerance, unweighted, as ours) on the human boxes and on
+    the four quadrants of each image (which catch swapped axes).
+
+    The definitions differ on a plateau maximum: Quantus hits when *any* maximal pixel lies in
+    the boxes, ours when the plateau's deepest pixel does. SeCAM's maximum is a whole superpixel,
+    and so is CAM's where it sits at the image's edge (the bilinear upsampling is flat there). The
+    two must agree unless the plateau straddles the boxes' edge, and then only Quantus hits."""
+    metric = quantus.PointingGame(weighted=False, abs=False, disable_warnings=True)
+    agreed: list[float] = []
+    straddling = 0
+    for _, heatmap, boxes in real_heatmaps:
+        plateau = heatmap >= heatmap.max()
+        for truth in [boxes, *_quadrants(*heatmap.shape)]:
+            ours = _hit(heatmap, truth)
+            theirs = _quantus_score(metric, heatmap, truth)
+            inside = plateau & _drawn_mask(truth, heatmap.shape)
+            if inside.any() and not np.array_equal(inside, plateau):
+                straddling += 1
+                assert ours <= theirs == 1.0
+            else:
+                assert ours == theirs
+                agreed.append(ours)
+    # both outcomes and the difference of definitions were exercised
+    assert min(agreed.count(1.0), agreed.count(0.0)) >= len(real_heatmaps) // 2
+    assert straddling > 0

@@ -4,6 +4,8 @@ import torch
 
 from secam.selection import (
     Selection,
+    chosen_selections,
+    gap_size,
     rank_regions,
     regions_mask,
     select_regions,
@@ -13,10 +15,59 @@ from secam.selection import (
 
 
 def test_names_round_trip():
-    for name in ["top2", "top4", "thr80", "thr60"]:
+    for name in ["top2", "top4", "thr80", "thr60", "gap", "suff90", "suff75"]:
         assert Selection.parse(name).name == name
-    with pytest.raises(ValueError):
-        Selection.parse("best3")
+    assert Selection.parse("suff90") == Selection("sufficient", 0.9)
+    for name in ("best3", "gap2", "suff"):
+        with pytest.raises(ValueError):
+            Selection.parse(name)
+    with pytest.raises(ValueError, match="unknown selection kind"):
+        Selection("bottom_k", 2)
+
+
+def test_gap_cuts_at_the_largest_drop_of_the_sorted_scores():
+    # sorted: 0.9 0.8 | 0.3 0.25 0.2 -> the largest drop (0.5) follows the second region
+    scores = np.array([0.25, 0.9, 0.3, 0.8, 0.2])
+    assert gap_size(scores) == 2
+    regions, truncated = select_regions(scores, Selection("gap", 0))
+    assert regions.tolist() == [1, 3] and not truncated
+    # equal drops: the first one, so the smallest explanation; negative scores work alike
+    assert gap_size(np.array([3.0, 2.0, 1.0, 0.0])) == 1
+    assert gap_size(np.array([-0.1, -0.2, -1.5, -1.6])) == 2
+    # one region is all there is; a single outlier at the bottom keeps all the others
+    assert gap_size(np.array([0.4])) == 1
+    assert gap_size(np.array([0.5, 0.45, 0.4, -3.0])) == 3
+
+
+class _Prefixes:
+    """A probe whose class probability reaches the goal at a known prefix length."""
+
+    def __init__(self, enough: int) -> None:
+        self.enough, self.asked = enough, []
+
+    def shortest_sufficient(self, order: np.ndarray, share: float) -> int:
+        self.asked.append((order.tolist(), share))
+        return self.enough
+
+
+def test_sufficient_keeps_the_prefix_the_probe_finds_and_needs_a_probe():
+    scores = np.array([0.1, 0.7, 0.4, 0.9])
+    probe = _Prefixes(enough=3)
+    regions, truncated = select_regions(scores, Selection("sufficient", 0.9), probe)
+    assert regions.tolist() == [3, 1, 2] and not truncated
+    assert probe.asked == [([3, 1, 2, 0], 0.9)]  # the ranking, best first, and the share
+    with pytest.raises(ValueError, match="give a probe"):
+        select_regions(scores, Selection("sufficient", 0.9))
+
+
+def test_config_asks_for_gap_and_each_sufficient_share():
+    config = {"top_k": [3], "thresholds": [0.8], "gap": True, "sufficient": [0.9, 0.5]}
+    assert [s.name for s in chosen_selections(config)] == ["gap", "suff90", "suff50"]
+    assert chosen_selections({**config, "gap": False, "sufficient": []}) == []
+    with pytest.raises(ValueError, match="round to one name"):
+        chosen_selections({**config, "sufficient": [0.9, 0.901]})
+    assert [s.hand_picked for s in chosen_selections(config)] == [False] * 3
+    assert [s.needs_model for s in chosen_selections(config)] == [False, True, True]
 
 
 def test_top_k_is_ordered_and_ties_go_to_the_lower_id():

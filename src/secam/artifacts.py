@@ -128,6 +128,7 @@ TABLES: dict[str, dict[str, str]] = {
         "correct": "top-1 prediction equals the label",
         "area": "share of the image covered by the explanation (0-1)",
         "n_regions": "superpixels in the image's segmentation (0 for pixel methods)",
+        "n_selected": "superpixels the explanation holds (0 for pixel methods and centred boxes)",
         "truncated": "true when k exceeded the number of superpixels: the selection holds them all",
         "box_iou": "IoU of the explanation's bounding box with the best-matching ground-truth box",
         "mask_iou": "IoU of the explanation mask with the union of the ground-truth boxes",
@@ -240,6 +241,34 @@ TABLES: dict[str, dict[str, str]] = {
         "difference_high": "95 % bootstrap CI of difference, upper end",
         "wilcoxon_p": "two-sided Wilcoxon signed-rank p-value of the matched differences",
     },
+    "chosen_sizes": {
+        "model": "model name",
+        "method": "region method (random-regions included)",
+        "selection": "a size chosen without a hand-picked k: gap or sufficient (suffPP)",
+        "n": "images",
+        "k_mean": "superpixels selected, mean",
+        "k_q1": "superpixels selected, first quartile",
+        "k_median": "superpixels selected, median",
+        "k_q3": "superpixels selected, third quartile",
+        "k_min": "superpixels selected, fewest",
+        "k_max": "superpixels selected, most",
+        "all_regions": "share of images whose selection holds every superpixel",
+        "area": "mean explanation area (share of the image)",
+    },
+    "chosen_vs_fixed": {
+        "model": "model name",
+        "method": "region method",
+        "selection": "a size chosen without a hand-picked k (gap, suffPP)",
+        "fixed": "the method's best top-k for this metric: the largest mean lift",
+        "metric": "box_iou, mask_iou or ebpg",
+        "n": "images with both",
+        "lift": "the selection's metric minus random-regions' at its area, mean",
+        "fixed_lift": "the same for the best top-k, mean",
+        "difference": "lift minus fixed_lift, image by image (mean)",
+        "difference_low": "95 % bootstrap CI of difference, lower end",
+        "difference_high": "95 % bootstrap CI of difference, upper end",
+        "wilcoxon_p": "two-sided Wilcoxon signed-rank p-value of the differences",
+    },
     "faithfulness": {
         "image_id": "image identifier",
         "model": "model name",
@@ -251,6 +280,9 @@ TABLES: dict[str, dict[str, str]] = {
         "insertion": "probability of the class with only the best superpixels kept, per step",
         "deletion_auc": "area under the deletion curve (lower is more faithful)",
         "insertion_auc": "area under the insertion curve (higher is more faithful)",
+        "selections": "the method's selections of the image (explanations.selection)",
+        "kept": "per selection, the class's probability with only its explanation mask kept "
+        "(the rest blurred) over its probability on the whole image",
         "seconds": "time to compute both curves (s)",
     },
     "table_one": {
@@ -280,6 +312,17 @@ TABLES: dict[str, dict[str, str]] = {
             )
         },
     },
+    "selection_faithfulness": {
+        "model": "model name",
+        "method": "method",
+        "selection": "selection",
+        "n": "images",
+        "kept": "mean share of the class's probability on the whole image that the explanation "
+        "alone keeps, the rest blurred (faithfulness.kept)",
+        "kept_low": "95 % bootstrap CI, lower end",
+        "kept_high": "95 % bootstrap CI, upper end",
+        "kept_median": "its median",
+    },
     "timing": {
         "model": "model name",
         "method": "method",
@@ -295,6 +338,41 @@ TABLES: dict[str, dict[str, str]] = {
         "what claim (b) is decided on",
         "end_to_end_q1_seconds": "its first quartile (s)",
         "end_to_end_q3_seconds": "its third quartile (s)",
+    },
+    "sanity": {
+        "image_id": "image identifier",
+        "model": "model name",
+        "method": "method",
+        "depth": "layer groups randomised, from the head down (1: the head alone; cascading)",
+        "randomised": "the deepest layer group randomised at this depth (`head`, then the "
+        "blocks before the target layer, last first; see secam.sanity)",
+        "selection": "selection of the masks compared",
+        "target_index": "class explained: the trained model's, for every randomised model",
+        "spearman": "Spearman rank correlation with the trained model's explanation: of the "
+        "region scores (SeCAM, LIME) or of the full-resolution maps (heatmap methods); 1 when "
+        "both are constant, 0 when one is",
+        "mask_iou": "IoU of the selected mask with the trained model's at this selection (1 when "
+        "both are empty)",
+    },
+    "sanity_summary": {
+        "model": "model name",
+        "method": "method",
+        "depth": "layer groups randomised, from the head down",
+        "randomised": "the deepest layer group randomised at this depth",
+        "n": "images",
+        **{
+            f"{measure}{suffix}": f"{what} of {measure} over the images (mask IoU: each "
+            "image's mean over the method's selections)"
+            for measure in ("spearman", "mask_iou")
+            for suffix, what in (
+                ("", "mean"),
+                ("_low", "95 % bootstrap CI, lower end"),
+                ("_high", "95 % bootstrap CI, upper end"),
+            )
+        },
+        "verdict": "on the row of depth 2 (head and last block randomised): 'changes with the "
+        "model' when spearman_high < 0.5, 'does not change with the model' when spearman_low "
+        "> 0.5, 'unclear' otherwise or with fewer than two images; empty on the other rows",
     },
 }
 

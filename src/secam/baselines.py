@@ -29,6 +29,15 @@ def random_order(n_regions: int, rng: np.random.Generator) -> np.ndarray:
     return rng.permutation(n_regions)
 
 
+def random_scores(order: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Region scores for a random order: uniform draws, sorted so that they fall along
+    ``order`` (its first region scores highest). Their drops are random too, so a size chosen
+    from the scores (the ``gap`` selection) is a random size, not a constant one."""
+    scores = np.empty(order.size)
+    scores[order] = np.sort(rng.random(order.size))[::-1]
+    return scores
+
+
 def random_regions(labels: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.ndarray, bool]:
     """``k`` distinct superpixels drawn uniformly (the first ``k`` of :func:`random_order`):
     (sorted region ids, truncated), where truncated means the segmentation had fewer than ``k``

@@ -109,7 +109,8 @@ def _parser() -> argparse.ArgumentParser:
         "--select",
         type=_selection,
         default="top-k:3",
-        help="top-k:K (region methods) or threshold:F (fraction of the max)",
+        help="top-k:K (region methods), threshold:F (fraction of the max), gap (largest score "
+        "drop) or sufficient:P (fewest regions keeping P of the probability)",
     )
     explain.add_argument(
         "--target", default=None, help="class to explain: index, wnid or label (default: predicted)"

@@ -29,7 +29,8 @@ from secam.activations.maps import CHANNEL_BATCH
 from secam.classes import ClassList
 from secam.config import default
 from secam.explanation import explain_map
-from secam.lime import lime_scorer
+from secam.faithfulness import InsertionProbe
+from secam.lime import lime_scorer, probability_fn
 from secam.methods import PIXEL_SOURCES, method_spec
 from secam.models.preprocessing import Preprocessing
 from secam.models.registry import LoadedModel, wrap_model
@@ -39,24 +40,27 @@ from secam.timing import Stopwatch
 
 
 def parse_selection(text: str | Selection) -> Selection:
-    """``top-k:3`` or ``threshold:0.8`` (also the table names ``top3``/``thr80``)."""
+    """``top-k:3``, ``threshold:0.8``, ``gap`` or ``sufficient:0.9`` (also the table names
+    ``top3``, ``thr80``, ``suff90``)."""
     if isinstance(text, Selection):
         return text
-    match = re.fullmatch(r"top-k:(\d+)|threshold:([0-9.]+)", text)
+    match = re.fullmatch(r"top-k:(\d+)|(threshold|sufficient):([0-9.]+)", text)
     if match is None:
         try:
             return Selection.parse(text)
         except ValueError:
-            raise ValueError(f"selection {text!r}: use top-k:K or threshold:F") from None
+            raise ValueError(
+                f"selection {text!r}: use top-k:K, threshold:F, gap or sufficient:P"
+            ) from None
     if match.group(1) is not None:
         k = int(match.group(1))
         if k < 1:
             raise ValueError(f"selection {text!r}: k must be at least 1")
         return Selection("top_k", k)
-    fraction = float(match.group(2))
+    fraction = float(match.group(3))
     if not 0 < fraction <= 1:
         raise ValueError(f"selection {text!r}: the fraction must lie in (0, 1]")
-    return Selection("threshold", fraction)
+    return Selection(match.group(2), fraction)
 
 
 def parse_class(text: str | int, classes: ClassList) -> int:
@@ -99,8 +103,8 @@ def explain_image(
     selection = selection or Selection("top_k", 3)
     if spec.kind == "pixels" and selection.kind != "threshold":
         raise ValueError(f"{method} thresholds a heatmap: use a threshold:F selection")
-    if spec.kind == "lime" and selection.kind != "top_k":
-        raise ValueError("LIME selects superpixels by weight: use a top-k:K selection")
+    if spec.kind == "lime" and selection.kind == "threshold":
+        raise ValueError("LIME selects superpixels by weight: use top-k:K, gap or sufficient:P")
     if not spec.applies_to(model.head_path):
         raise ValueError(f"{method} needs a global-average-pooling + linear head")
     image = np.asarray(image)
@@ -122,12 +126,21 @@ def explain_image(
 
     watch = Stopwatch(model.device)
     source = None
+    # sufficient:P runs the model on prefixes of the ranking (the others blurred)
+    probe = InsertionProbe(probability_fn(model), image, labels, target)
     if spec.kind == "lime":
         options = lime_options or {}
         with watch.lap("forward"):
             scores = lime_scorer(method)(model, image, labels, target, **options)
         explained = explain_map(
-            None, image.shape[:2], labels, "lime", [selection], region_scores=scores, watch=watch
+            None,
+            image.shape[:2],
+            labels,
+            "lime",
+            [selection],
+            region_scores=scores,
+            watch=watch,
+            probe=probe,
         )
     else:
         source = spec.resolved_source(model.head_path)
@@ -141,6 +154,7 @@ def explain_image(
             spec.kind,
             [selection],
             watch=watch,
+            probe=probe,
         )
     (chosen,) = explained.selected
     seconds.update(watch.seconds)

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from secam.regions import region_means, upsample
-from secam.selection import Selection, regions_mask, select_regions, threshold_mask
+from secam.selection import PrefixProbe, Selection, regions_mask, select_regions, threshold_mask
 from secam.timing import Stopwatch
 
 KINDS = ("regions", "pixels", "lime")  # see secam.methods
@@ -62,6 +62,7 @@ def explain_map(
     region_scores: np.ndarray | None = None,
     watch: Stopwatch | None = None,
     device: torch.device | str = "cpu",
+    probe: PrefixProbe | None = None,
 ) -> MapExplanation:
     """Map on the feature grid -> full resolution -> region means (Eq. 4) -> one mask per selection.
 
@@ -72,7 +73,9 @@ def explain_map(
       a pixel method given labels gets them too (the faithfulness curves order its regions);
     - ``kind`` (:data:`KINDS`): ``pixels`` thresholds the full map pixel by pixel, the others
       select superpixels by their scores;
-    - every selection runs in its own ``select`` lap on ``device``: :attr:`Selected.seconds`.
+    - every selection runs in its own ``select`` lap on ``device``: :attr:`Selected.seconds`;
+      ``sufficient:P`` asks ``probe`` (the model on the kept regions), so its lap holds those
+      forward passes.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown method kind {kind!r}; one of {', '.join(KINDS)}")
@@ -91,12 +94,14 @@ def explain_map(
             if kind == "pixels":
                 if full_map is None:
                     raise ValueError("a pixel method thresholds its map: give grid_map")
+                if selection.kind != "threshold":
+                    raise ValueError(f"a pixel method has no regions to select {selection.name}")
                 regions, truncated = np.zeros(0, dtype=np.int64), False
                 mask = threshold_mask(full_map, selection.value)
             else:
                 if region_scores is None or labels is None:
                     raise ValueError(f"a {kind} method selects superpixels: give labels")
-                regions, truncated = select_regions(region_scores, selection)
+                regions, truncated = select_regions(region_scores, selection, probe)
                 mask = regions_mask(labels, regions)
         selected.append(Selected(selection, mask, regions, truncated, lap["select"]))
     return MapExplanation(kind, full_map, labels, region_scores, selected)

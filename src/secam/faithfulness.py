@@ -5,11 +5,14 @@ explained class's probability down; insertion starts from the blurred image and 
 Every method is scored on the same superpixels, ordered by its own region scores (SeCAM, LIME)
 or by the mean of its heatmap inside each superpixel (CAM and the other heatmaps), so the curves
 compare orderings, not segmentations. A lower deletion AUC and a higher insertion AUC are better.
+
+The same insertion, prefix by prefix, chooses the ``sufficient:P`` selection
+(:class:`InsertionProbe`): the fewest best regions that alone keep P of the class's probability.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +46,99 @@ def blurred(image: np.ndarray, sigma: float | None = None) -> np.ndarray:
     return np.clip(np.round(smooth), 0, 255).astype(np.uint8)
 
 
+def _pixel_ranks(labels: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Each pixel's region position in ``order`` (0 = best region)."""
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size)
+    return rank[labels]
+
+
+def _classified(
+    classify: Classifier, images: list[np.ndarray], target: int, batch_size: int
+) -> np.ndarray:
+    """The class's probability for each image, ``batch_size`` images per forward pass."""
+    out = []
+    for start in range(0, len(images), batch_size):
+        out.append(classify(np.stack(images[start : start + batch_size]))[:, target])
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def kept_probabilities(
+    classify: Classifier,
+    image: np.ndarray,
+    masks: Sequence[np.ndarray],
+    target: int,
+    batch_size: int = 4,
+) -> np.ndarray:
+    """The class's probability with only each mask's pixels kept and the rest blurred (the
+    insertion of an explanation mask, whatever made it: regions or thresholded pixels)."""
+    background = blurred(image)
+    kept = [np.where(np.asarray(mask, bool)[..., None], image, background) for mask in masks]
+    return _classified(classify, kept, target, batch_size)
+
+
+class InsertionProbe:
+    """The class's probability when only the best regions of a ranking are kept and the others
+    blurred (the insertion of :func:`region_curves`), for one image and class.
+
+    Prefixes are classified in batches of ``batch_size`` consecutive lengths, from one region up,
+    and remembered, so several shares P (and the full image's probability) cost no pass twice.
+    """
+
+    def __init__(
+        self,
+        classify: Classifier,
+        image: np.ndarray,
+        labels: np.ndarray,
+        target: int,
+        batch_size: int = 4,
+    ) -> None:
+        self.classify, self.image, self.labels = classify, image, labels
+        self.target, self.batch_size = int(target), max(1, int(batch_size))
+        self._background: np.ndarray | None = None  # blurred when first needed: timed with it
+        self._full: float | None = None
+        self._known: dict[tuple[bytes, int], float] = {}
+
+    @property
+    def background(self) -> np.ndarray:
+        """The blurred image the regions not kept are taken from."""
+        if self._background is None:
+            self._background = blurred(self.image)
+        return self._background
+
+    @property
+    def full_probability(self) -> float:
+        """The class's probability on the whole image."""
+        if self._full is None:
+            self._full = float(_classified(self.classify, [self.image], self.target, 1)[0])
+        return self._full
+
+    def probabilities(self, order: np.ndarray, counts: Sequence[int]) -> np.ndarray:
+        """The class's probability with the first k regions of ``order`` kept, for each k."""
+        key = np.asarray(order, dtype=np.int64).tobytes()
+        missing = [int(k) for k in counts if (key, int(k)) not in self._known]
+        if missing:
+            ranks = _pixel_ranks(self.labels, np.asarray(order))
+            kept = [np.where((ranks < k)[..., None], self.image, self.background) for k in missing]
+            for k, value in zip(
+                missing, _classified(self.classify, kept, self.target, self.batch_size), strict=True
+            ):
+                self._known[(key, k)] = float(value)
+        return np.array([self._known[(key, int(k))] for k in counts])
+
+    def shortest_sufficient(self, order: np.ndarray, share: float) -> int:
+        """The smallest k whose first k regions of ``order``, alone, give the class at least
+        ``share`` of its probability on the whole image; all regions when no shorter prefix
+        does (they are the whole image)."""
+        goal, n = share * self.full_probability, int(np.asarray(order).size)
+        for first in range(1, n + 1, self.batch_size):
+            counts = list(range(first, min(n, first + self.batch_size - 1) + 1))
+            reached = np.flatnonzero(self.probabilities(order, counts) >= goal)
+            if reached.size:
+                return counts[int(reached[0])]
+        return n
+
+
 def region_curves(
     classify: Classifier,
     image: np.ndarray,
@@ -58,18 +154,9 @@ def region_curves(
     fractions = np.linspace(0.0, 1.0, steps + 1)
     counts = np.unique(np.round(fractions * n).astype(int))
     fractions = counts / n
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(n)
-    pixel_rank = rank[labels]  # each pixel's region position in the ordering
+    pixel_rank = _pixel_ranks(labels, order)
     background = blurred(image)
-
-    def probabilities(images: list[np.ndarray]) -> np.ndarray:
-        out = []
-        for start in range(0, len(images), batch_size):
-            out.append(classify(np.stack(images[start : start + batch_size]))[:, target])
-        return np.concatenate(out)
-
     deleted = [np.where((pixel_rank < k)[..., None], background, image) for k in counts]
     inserted = [np.where((pixel_rank < k)[..., None], image, background) for k in counts]
-    values = probabilities(deleted + inserted)
+    values = _classified(classify, deleted + inserted, target, batch_size)
     return Curves(fractions, values[: len(counts)], values[len(counts) :])

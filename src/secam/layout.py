@@ -24,6 +24,7 @@ MERGED = ("metrics", "timings", "faithfulness", "baselines", "matched")
 # Under tables/: name -> formats written.
 REPORT_TABLES = {
     "summary": ("csv", "md"),
+    "sanity": ("csv", "md"),
     **{
         name: ("csv", "md", "tex")
         for name in (
@@ -31,8 +32,11 @@ REPORT_TABLES = {
             "quantitative",
             "paired",
             "matched_area",
+            "chosen_sizes",
+            "chosen_vs_fixed",
             "timing",
             "faithfulness",
+            "selection_faithfulness",
             "claims",
             "table1",
             "segmentation",
@@ -50,6 +54,7 @@ FIGURES = {
         "table2",
         "table3",
         "segmentation",
+        "sanity",
     )
 }
 
@@ -71,6 +76,8 @@ LOGS = {
     "quantitative": "quantitative.log",
     "paper_outputs": "paper_outputs.log",
     "segmentation_comparison": "segmentation_comparison.log",
+    "sanity": "sanity/{model}/{shard}.log",
+    "sanity_report": "sanity_report.log",
 }
 
 # The per-shard artifacts the segmentation comparison writes again for every compared
@@ -175,6 +182,17 @@ class ResultsLayout:
         """Every explanation of a model and shard redrawn at its area (table ``matched``)."""
         return self._under("matched/{model}/{shard}.parquet")
 
+    @property
+    def sanity(self) -> str:
+        """A model's randomisation test of a shard, every method (table ``sanity``)."""
+        return self._under("sanity/{model}/{shard}.parquet")
+
+    @property
+    def sanity_heatmaps(self) -> str:
+        """The figure images' heatmaps of that test (NPZ, key ``<image_id>/<method>/<depth>``,
+        depth 0 the trained model)."""
+        return self._under("sanity/{model}/{shard}.npz")
+
     # --- the segmentation comparison: the main run's artifacts for another algorithm --------
     @property
     def comparison_root(self) -> str:
@@ -237,6 +255,8 @@ class ResultsLayout:
             "faithfulness",
             "baselines",
             "matched",
+            "sanity",
+            "sanity_heatmaps",
             "run_info",
         ]
         return {

@@ -42,6 +42,7 @@ STAGE_ARTIFACTS: dict[str, tuple[str, ...]] = {
     "metrics": ("metrics", "baselines"),
     "faithfulness": ("faithfulness",),
     "matched": ("matched",),
+    "sanity": ("sanity",),
 }
 REPORT_TABLE_OF: dict[str, str] = {
     "accuracy": "accuracy",
@@ -50,9 +51,13 @@ REPORT_TABLE_OF: dict[str, str] = {
     "segmentation": "segmentation",
     "paired": "paired",
     "matched_area": "matched_area",
+    "chosen_sizes": "chosen_sizes",
+    "chosen_vs_fixed": "chosen_vs_fixed",
     "faithfulness_summary": "faithfulness",
+    "selection_faithfulness": "selection_faithfulness",
     "table_one": "table1",
     "timing": "timing",
+    "sanity_summary": "sanity",
 }
 
 # The shipped experiment configurations, one line each (a test checks every file is listed).

@@ -1,10 +1,13 @@
-"""Turning scores into explanations: top-k regions, or everything above a share of the max."""
+"""Turning scores into explanations: the paper's hand-picked sizes (top-k regions, or
+everything above a share of the max) and two sizes chosen without a hand-picked k (``gap``: cut
+the ranking at the largest drop of its scores; ``sufficient:P``: the shortest prefix of the
+ranking that, alone, keeps P of the class's probability)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -12,26 +15,53 @@ if TYPE_CHECKING:  # tables and figures parse selections without paying torch's 
     import torch
 
 
+KINDS = ("top_k", "threshold", "gap", "sufficient")
+_PREFIXES = {"top_k": "top", "threshold": "thr", "sufficient": "suff"}
+
+
 @dataclass(frozen=True)
 class Selection:
-    """``kind`` "top_k" (value = k) or "threshold" (value = share of the maximum score)."""
+    """``kind`` "top_k" (value = k), "threshold" (value = share of the maximum score), "gap"
+    (value unused, 0) or "sufficient" (value = share P of the class's probability).
+
+    Names in tables: ``top3``, ``thr80``, ``gap``, ``suff90``."""
 
     kind: str
     value: float
 
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown selection kind {self.kind!r}; one of {', '.join(KINDS)}")
+
     @property
     def name(self) -> str:
+        if self.kind == "gap":
+            return "gap"
         if self.kind == "top_k":
             return f"top{int(self.value)}"
-        return f"thr{round(self.value * 100):d}"
+        return f"{_PREFIXES[self.kind]}{round(self.value * 100):d}"
+
+    @property
+    def needs_model(self) -> bool:
+        """Whether choosing the regions runs the model (``sufficient``)."""
+        return self.kind == "sufficient"
+
+    @property
+    def hand_picked(self) -> bool:
+        """The paper's selections, whose size the user picks (top-k, threshold)."""
+        return self.kind in ("top_k", "threshold")
 
     @classmethod
     def parse(cls, name: str) -> Selection:
-        match = re.fullmatch(r"(top|thr)(\d+)", name)
+        if name == "gap":
+            return cls("gap", 0.0)
+        match = re.fullmatch(r"(top|thr|suff)(\d+)", name)
         if not match:
-            raise ValueError(f"selection {name!r} is neither topK nor thrPP")
-        kind, number = match.groups()
-        return cls("top_k", int(number)) if kind == "top" else cls("threshold", int(number) / 100)
+            raise ValueError(f"selection {name!r} is none of topK, thrPP, gap and suffPP")
+        prefix, number = match.groups()
+        if prefix == "top":
+            return cls("top_k", int(number))
+        return cls("threshold" if prefix == "thr" else "sufficient", int(number) / 100)
 
 
 def selections_from_config(selection_config: dict) -> tuple[list[Selection], list[Selection]]:
@@ -41,18 +71,57 @@ def selections_from_config(selection_config: dict) -> tuple[list[Selection], lis
     return top, thresholds
 
 
+def chosen_selections(selection_config: dict) -> list[Selection]:
+    """The selections without a hand-picked size the config asks for: ``gap``, then each
+    ``sufficient:P`` in config order."""
+    chosen = [Selection("gap", 0.0)] if selection_config["gap"] else []
+    chosen += [Selection("sufficient", float(p)) for p in selection_config["sufficient"]]
+    names = [s.name for s in chosen]
+    if len(set(names)) < len(names):
+        raise ValueError(f"selection.sufficient: shares that round to one name ({names})")
+    return chosen
+
+
+class PrefixProbe(Protocol):
+    """What ``sufficient:P`` asks of the model (:class:`secam.faithfulness.InsertionProbe`)."""
+
+    def shortest_sufficient(self, order: np.ndarray, share: float) -> int:
+        """The smallest k whose first k regions of ``order``, alone, give the class at least
+        ``share`` of its probability on the whole image."""
+        ...
+
+
 def rank_regions(scores: np.ndarray) -> np.ndarray:
     """Region ids by decreasing score; ties go to the lower id, so the order is deterministic."""
     scores = np.asarray(scores, dtype=np.float64)
     return np.lexsort((np.arange(scores.size), -scores))
 
 
-def select_regions(scores: np.ndarray, selection: Selection) -> tuple[np.ndarray, bool]:
-    """Selected region ids, best first, and whether a top-k asked for more regions than exist."""
+def gap_size(scores: np.ndarray) -> int:
+    """How many regions come before the largest drop of the scores sorted from the best (the
+    first such drop when several are equal; all regions when there is only one)."""
+    ranked = np.asarray(scores, dtype=np.float64)[rank_regions(scores)]
+    if ranked.size < 2:
+        return int(ranked.size)
+    return int(np.argmax(ranked[:-1] - ranked[1:])) + 1
+
+
+def select_regions(
+    scores: np.ndarray, selection: Selection, probe: PrefixProbe | None = None
+) -> tuple[np.ndarray, bool]:
+    """Selected region ids, best first, and whether a top-k asked for more regions than exist.
+
+    ``probe`` runs the model for ``sufficient:P`` (the other selections need none)."""
     order = rank_regions(scores)
     if selection.kind == "top_k":
         k = int(selection.value)
         return order[:k], k > order.size
+    if selection.kind == "gap":
+        return order[: gap_size(scores)], False
+    if selection.kind == "sufficient":
+        if probe is None:
+            raise ValueError(f"{selection.name} runs the model on the kept regions: give a probe")
+        return order[: probe.shortest_sufficient(order, selection.value)], False
     best = float(np.asarray(scores)[order[0]])
     if best <= 0:
         # No positive evidence: the single best region is the whole explanation.

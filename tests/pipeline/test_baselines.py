@@ -6,11 +6,11 @@ import pandas as pd
 import pytest
 
 from secam.artifacts import read_arrays, read_table, write_arrays, write_table
-from secam.baselines import centre_box, image_rng, random_order
+from secam.baselines import centre_box, image_rng, random_order, random_scores
 from secam.metrics import MASK_METRICS, Explained, box_area, box_iou, score_batch
 from secam.pipeline.baselines import run_baselines
 from secam.pipeline.explain import ShardInputs
-from secam.selection import rank_regions
+from secam.selection import gap_size, rank_regions
 
 MODEL = "efficientnet_lite0"
 
@@ -45,8 +45,8 @@ def test_random_regions_are_k_seeded_superpixels_and_full_image_is_everything(
     baselines, _ = baseline_tables
     labels = read_arrays(sample_run.inputs.labels)
     manifest = read_table(sample_run.inputs.manifest, "manifest").set_index("image_id")
-    # per image: random-regions at top2, top3, top4, and the full image
-    assert len(baselines) == 2 * 4
+    # per image: random-regions at top2, top3, top4, gap and suff90, and the full image
+    assert len(baselines) == 2 * 6
     assert (baselines["model"] == MODEL).all()
     rows = baselines.set_index(["image_id", "method", "selection"]).sort_index()
     for image_id, n_regions in (("chelsea", 42), ("coffee", 41)):
@@ -60,6 +60,17 @@ def test_random_regions_are_k_seeded_superpixels_and_full_image_is_everything(
             assert row["n_regions"] == n_regions and not row["truncated"]
         areas = [rows.loc[(image_id, "random-regions", f"top{k}"), "area"] for k in (2, 3, 4)]
         assert areas[0] < areas[1] < areas[2] < 0.5
+        # gap cuts the same order where its uniform random scores drop most; sufficient:P keeps
+        # a prefix of it too (its length found by the model)
+        rng = image_rng(0, image_id)
+        scores = random_scores(random_order(n_regions, rng), rng)
+        assert rank_regions(scores).tolist() == order.tolist()
+        prefixes = np.cumsum(shares[order])
+        gap = rows.loc[(image_id, "random-regions", "gap")]
+        assert gap["area"] == pytest.approx(prefixes[gap_size(scores) - 1], abs=1e-12)
+        sufficient = rows.loc[(image_id, "random-regions", "suff90")]
+        assert np.isclose(prefixes, sufficient["area"], rtol=0, atol=1e-12).sum() == 1
+        assert not gap["truncated"] and not sufficient["truncated"]
 
         full = rows.loc[(image_id, "full-image", "all")]
         assert full["area"] == 1.0 and not full["truncated"]
@@ -150,8 +161,8 @@ def test_matched_comparators_are_drawn_at_the_explanation_area(sample_run, basel
         method: read_table(path, "explanations").set_index(["image_id", "selection"])
         for method, path in sample_run.explanations.items()
     }
-    # per image: 6 SeCAM selections x (cam, random-regions, centre-box) + 3 CAM x (secam, ...)
-    assert len(matched) == 2 * (6 * 3 + 3 * 3)
+    # per image: 8 SeCAM selections x (cam, random-regions, centre-box) + 3 CAM x (secam, ...)
+    assert len(matched) == 2 * (8 * 3 + 3 * 3)
     comparators = matched.groupby("method")["comparator"].unique().map(sorted).to_dict()
     assert comparators == {
         "cam": ["centre-box", "random-regions", "secam"],

@@ -37,9 +37,16 @@ def test_metrics_are_score_batch_on_the_masks_and_heatmaps(sample_run, method, t
     maps = read_arrays(sample_run.maps)
 
     # one row per explanation, in its order, with the explanation's own columns
-    assert len(metrics) == len(explanations) == (12 if method == "secam" else 6)
+    # SeCAM: 3 top-k, 3 thresholds, gap and suff90 per image; CAM: 3 thresholds
+    assert len(metrics) == len(explanations) == (16 if method == "secam" else 6)
     for column in ("image_id", "method", "selection", "target_index", "area", "n_regions"):
         assert metrics[column].tolist() == explanations[column].tolist(), column
+    assert metrics["n_selected"].tolist() == explanations["selected_regions"].map(len).tolist()
+    if method == "secam":
+        top3 = metrics[metrics["selection"] == "top3"]
+        assert (top3["n_selected"] == 3).all()
+    else:
+        assert (metrics["n_selected"] == 0).all()  # a pixel method selects no superpixels
 
     items, boxes = [], []
     for row in explanations.itertuples():

@@ -72,7 +72,9 @@ def test_fewer_superpixels_than_k_goes_through_every_method_and_is_flagged(manif
         )
         metrics.append(read_table(tmp_path / f"{method}.metrics.parquet", "metrics"))
     metrics = pd.concat(metrics, ignore_index=True)
-    assert len(metrics) == 7 * (6 + 3 + 3 + 3)
+    # SeCAM: 3 top-k, 3 thresholds, gap, suff90; CAM: 3 thresholds; each LIME: 3 top-k, gap, suff90
+    per_method = {"secam": 8, "cam": 3, "lime": 5, "lime-batched": 5}
+    assert len(metrics) == 7 * sum(per_method.values())
     assert metrics[["box_iou", "mask_iou", "ebpg"]].notna().all().all()
     assert metrics["pointing_hit"].isin([0.0, 1.0]).all()
     # the heatmap metrics are the image's: one value for all of its selections
@@ -91,8 +93,12 @@ def test_fewer_superpixels_than_k_goes_through_every_method_and_is_flagged(manif
         others = metrics[
             (metrics["method"] == method) & ~metrics["image_id"].isin([one_region, two_regions])
         ]
-        assert len(others) == 5 * 3 * (2 if method == "secam" else 1)
+        assert len(others) == 5 * per_method[method]
         assert (others["n_regions"] > 4).all() and not others["truncated"].any()
+        # the sizes chosen without a hand-picked k take the one region there is, never truncated
+        for selection in ("gap", "suff90"):
+            assert rows.loc[(method, one_region, selection), "area"] == 1.0
+            assert not rows.loc[(method, one_region, selection), "truncated"]
     assert not metrics[metrics["method"] == "cam"]["truncated"].any()
     assert not metrics[metrics["selection"].str.startswith("thr")]["truncated"].any()
 
@@ -114,10 +120,11 @@ def test_fewer_superpixels_than_k_goes_through_every_method_and_is_flagged(manif
     )
     assert random.loc[(two_regions, "top3"), "truncated"]
     assert not random.loc[(two_regions, "top2"), "truncated"]
+    assert {"gap", "suff90"} <= set(random.index.get_level_values("selection"))
     assert (baselines.loc[baselines["method"] == "full-image", "area"] == 1).all()
     matched = read_table(tmp_path / "matched.parquet", "matched")
-    # 15 explanations per image, each against 3 other methods and 2 area baselines
-    assert len(matched) == 7 * 15 * 5
+    # every explanation of an image, each against 3 other methods and 2 area baselines
+    assert len(matched) == 7 * sum(per_method.values()) * 5
     assert matched[["box_iou", "mask_iou"]].notna().all().all()
     one = matched[(matched["image_id"] == one_region) & (matched["comparator"] != "centre-box")]
     assert (one[one["comparator"] != "cam"]["comparator_area"] == 1).all()  # one superpixel

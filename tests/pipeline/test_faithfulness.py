@@ -21,9 +21,16 @@ MODEL = "efficientnet_lite0"
 CLOSE = {"rtol": 1e-4, "atol": 1e-6}  # one image alone, or in a batch of four
 
 
-def _faithfulness(sample_run, method, explanations, out):
+def _faithfulness(sample_run, method, explanations, masks, out):
     run_faithfulness(
-        method, MODEL, sample_run.config, sample_run.inputs, sample_run.maps, explanations, out
+        method,
+        MODEL,
+        sample_run.config,
+        sample_run.inputs,
+        sample_run.maps,
+        explanations,
+        masks,
+        out,
     )
     return read_table(out, "faithfulness")
 
@@ -42,9 +49,12 @@ def _region_scores(sample_run, method, image_id, labels, size):
 def test_curves_run_from_the_image_to_its_blurred_copy(
     sample_run, embedded_model, method, tmp_path
 ):
+    outputs = sample_run.outputs[method]
     curves = _faithfulness(
-        sample_run, method, sample_run.explanations[method], tmp_path / "curves.parquet"
+        sample_run, method, outputs.explanations, outputs.masks, tmp_path / "curves.parquet"
     )
+    explanations = read_table(outputs.explanations, "explanations")
+    masks = read_arrays(outputs.masks)
     assert sorted(curves["image_id"]) == ["chelsea", "coffee"]
     assert (curves["method"] == method).all() and (curves["model"] == MODEL).all()
     predictions = read_table(sample_run.inputs.predictions, "predictions").set_index("image_id")
@@ -78,6 +88,19 @@ def test_curves_run_from_the_image_to_its_blurred_copy(
         assert row.deletion[-1] == pytest.approx(row.insertion[0], abs=1e-6)
         assert row.deletion[0] > row.deletion[-1]  # blurring the whole image loses the class
 
+        # each selection's mask alone, the rest blurred, over the whole image's probability
+        own = explanations[explanations["image_id"] == row.image_id]
+        assert list(row.selections) == own["selection"].tolist()
+        kept_images = [
+            np.where(masks[f"{row.image_id}/{name}"][..., None], whole, background)
+            for name in row.selections
+        ]
+        expected_kept = classify(np.stack(kept_images))[:, target] / expected_insertion[-1]
+        np.testing.assert_allclose(row.kept, expected_kept, **CLOSE)
+        if method == "secam":  # sufficient:0.9 keeps 90 % by its construction
+            kept = dict(zip(row.selections, row.kept, strict=True))
+            assert kept["suff90"] >= 0.9 - 1e-4
+
         assert 0 <= row.deletion_auc <= 1 and 0 <= row.insertion_auc <= 1
         assert row.deletion_auc == pytest.approx(trapezoid(row.deletion, fractions))
         assert row.insertion_auc == pytest.approx(trapezoid(row.insertion, fractions))
@@ -96,7 +119,7 @@ def test_a_lime_subset_gets_curves_for_that_subset_only(sample_run, tmp_path):
     assert set(explained["image_id"]) == subset
 
     curves = _faithfulness(
-        sample_run, "lime-batched", outputs.explanations, tmp_path / "curves.parquet"
+        sample_run, "lime-batched", outputs.explanations, outputs.masks, tmp_path / "curves.parquet"
     )
     assert curves["image_id"].tolist() == sorted(subset)
     (row,) = curves.itertuples()
@@ -109,6 +132,10 @@ def test_a_lime_subset_gets_curves_for_that_subset_only(sample_run, tmp_path):
 def test_no_explanation_gives_an_empty_table(sample_run, tmp_path):
     write_table(empty_table("explanations"), tmp_path / "none.parquet", "explanations")
     curves = _faithfulness(
-        sample_run, "secam", tmp_path / "none.parquet", tmp_path / "curves.parquet"
+        sample_run,
+        "secam",
+        tmp_path / "none.parquet",
+        sample_run.outputs["secam"].masks,
+        tmp_path / "curves.parquet",
     )
     assert curves.empty

@@ -166,10 +166,16 @@ def test_collect_refuses_a_shard_that_lacks_an_image(shards, tmp_path):
 def test_not_measured_tables_name_the_stage_switched_off():
     assert not_measured_tables(
         {"faithfulness": False, "baselines": True, "paper_figures": True}
-    ) == {"faithfulness": "not measured: stages.faithfulness is off in this run's configuration"}
+    ) == {
+        table: "not measured: stages.faithfulness is off in this run's configuration"
+        for table in ("faithfulness", "selection_faithfulness")
+    }
     assert not_measured_tables(
         {"faithfulness": True, "baselines": False, "paper_figures": False}
-    ) == {"matched_area": "not measured: stages.baselines is off in this run's configuration"}
+    ) == {
+        table: "not measured: stages.baselines is off in this run's configuration"
+        for table in ("matched_area", "chosen_vs_fixed")
+    }
     assert (
         not_measured_tables({"faithfulness": True, "baselines": True, "paper_figures": False}) == {}
     )

@@ -275,3 +275,64 @@ def test_claims_summary_counts_and_names_the_extremes():
     # claims without comparisons summarise as their evidence says
     speed = table[table["claim"].str.startswith("(b)")].iloc[0]
     assert speed["summary"] == speed["evidence"]
+
+
+def _chosen_table(differences: list[tuple[float, float]]) -> pd.DataFrame:
+    """SeCAM's chosen sizes against its best top-k: (difference, half-width of the CI)."""
+    rows = []
+    for (difference, half), (selection, metric) in zip(
+        differences,
+        [("gap", "box_iou"), ("gap", "ebpg"), ("suff90", "box_iou"), ("suff90", "ebpg")],
+        strict=False,
+    ):
+        rows.append(
+            {
+                "model": "m",
+                "method": "secam",
+                "selection": selection,
+                "fixed": "top3",
+                "metric": metric,
+                "n": 40,
+                "lift": 0.1 + difference,
+                "fixed_lift": 0.1,
+                "difference": difference,
+                "difference_low": difference - half,
+                "difference_high": difference + half,
+                "wilcoxon_p": 0.5,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(
+    ("differences", "verdict"),
+    [
+        ([(0.02, 0.01), (0.0, 0.03), (0.01, 0.02), (-0.01, 0.02)], "holds"),  # none worse
+        ([(0.02, 0.01), (-0.05, 0.01), (0.0, 0.03), (0.0, 0.03)], "mixed"),
+        ([(-0.05, 0.01)] * 4, "does not hold"),
+    ],
+)
+def test_chosen_size_claim_reads_secams_lift_against_its_best_top_k(differences, verdict):
+    metrics = _metrics(0.2)
+    common = (_timings(0.025, 50.0), _matched(metrics, (0.0, 0.1)), _manifest(), {"m": "gradient"})
+    table = claims_table(
+        metrics, *common, resamples=300, chosen_vs_fixed=_chosen_table(differences)
+    ).set_index("claim")
+    claim = table[table.index.str.startswith("(e)")].iloc[0]
+    assert claim["verdict"] == verdict
+    assert claim["evidence"].count("vs top3") == 4
+    # the paper's claims read only the paper's selections: a worse gap row changes none
+    with_gap = pd.concat([metrics, metrics[metrics["selection"] == "top3"].assign(selection="gap")])
+    with_gap.loc[with_gap["selection"] == "gap", ["box_iou", "ebpg"]] -= 1.0
+    matched_with_gap = _matched(with_gap, (0.0, 0.1))  # the same draws for the paper's rows
+    again = claims_table(
+        with_gap, common[0], matched_with_gap, *common[2:], resamples=300
+    ).set_index("claim")
+    paper = ~table.index.str.startswith("(e)")
+    assert (matched_with_gap["selection"] == "gap").any()
+    assert table.loc[table.index.str.startswith("(d)"), "verdict"].tolist() == ["holds"]
+    assert again.loc[table.index[paper], "verdict"].tolist() == table.loc[paper, "verdict"].tolist()
+    no_chosen = claims_table(metrics, *common, resamples=300).set_index("claim")
+    assert no_chosen[no_chosen.index.str.startswith("(e)")]["verdict"].tolist() == ["not measured"]
+    off = claims_table(metrics, common[0], None, *common[2:], resamples=300).set_index("claim")
+    assert "stages.baselines" in off[off.index.str.startswith("(e)")]["evidence"].iloc[0]

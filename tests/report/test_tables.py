@@ -1,13 +1,16 @@
 import re
 
 import pandas as pd
+import pytest
 
 from secam.report.tables import (
     accuracy_table,
+    chosen_sizes,
     compact,
     paired_differences,
     quantitative,
     render,
+    selection_faithfulness,
     timing_table,
 )
 
@@ -103,11 +106,59 @@ def test_every_report_table_fits_eleven_columns_in_tex():
             "segmentation_seconds": [0.5, 0.5],
         }
     )
+    chosen = metrics.assign(selection="suff90", n_selected=3, n_regions=40)
     for frame in (
         quantitative(metrics, resamples=50),
         paired_differences(metrics, resamples=50),
         timing_table(timings),
+        chosen_sizes(chosen),
     ):
         header = render(frame, "tex").splitlines()[2]
         assert header.count("&") + 1 <= 11
     assert render(timing_table(timings), "md").splitlines()[2].count("1.5 [1.25, 1.75]") == 1
+
+
+def test_chosen_sizes_describe_how_many_superpixels_each_chosen_selection_took():
+    rows = []
+    for image, (gap, sufficient) in enumerate([(1, 4), (2, 6), (2, 8), (5, 40)]):
+        for selection, k in (("top3", 3), ("gap", gap), ("suff90", sufficient)):
+            rows.append(
+                {
+                    "image_id": f"i{image}",
+                    "model": "m",
+                    "method": "secam",
+                    "selection": selection,
+                    "n_selected": k,
+                    "n_regions": 40,
+                    "area": k / 40,
+                }
+            )
+    table = chosen_sizes(pd.DataFrame(rows)).set_index("selection")
+    assert table.index.tolist() == ["gap", "suff90"]  # the paper's top-k is not described here
+    sufficient = table.loc["suff90"]
+    assert sufficient["n"] == 4 and sufficient["k_mean"] == 14.5
+    assert (sufficient["k_q1"], sufficient["k_median"], sufficient["k_q3"]) == (5.5, 7.0, 16.0)
+    assert (sufficient["k_min"], sufficient["k_max"]) == (4, 40)
+    assert sufficient["all_regions"] == 0.25  # one image needed every superpixel
+    assert sufficient["area"] == pytest.approx(58 / 160)
+    assert table.loc["gap", "k_median"] == 2.0 and table.loc["gap", "all_regions"] == 0.0
+    assert "7.00 [5.50, 16.00]" in render(chosen_sizes(pd.DataFrame(rows)), "md")
+
+
+def test_selection_faithfulness_averages_what_each_selection_keeps():
+    curves = pd.DataFrame(
+        {
+            "model": "m",
+            "method": ["secam", "secam", "cam"],
+            "image_id": ["a", "b", "a"],
+            "selections": [["top3", "suff90"], ["top3", "suff90"], ["thr80"]],
+            "kept": [[0.2, 0.95], [0.4, 1.05], [0.5]],
+        }
+    )
+    table = selection_faithfulness(curves, resamples=200).set_index(["method", "selection"])
+    assert table.index.tolist() == [("cam", "thr80"), ("secam", "top3"), ("secam", "suff90")]
+    assert table.loc[("secam", "top3"), "kept"] == pytest.approx(0.3)
+    assert table.loc[("secam", "suff90"), "kept_median"] == pytest.approx(1.0)
+    assert table.loc[("secam", "suff90"), "n"] == 2 and table.loc[("cam", "thr80"), "n"] == 1
+    low, high = table.loc[("secam", "top3"), ["kept_low", "kept_high"]]
+    assert 0.2 <= low <= 0.3 <= high <= 0.4

@@ -14,7 +14,7 @@ from .workflow_runs import assert_same_results, run, scale_workdir
 
 pytestmark = pytest.mark.slow
 
-GPU_RULES = {"activate", "explain_lime", "faithfulness"}
+GPU_RULES = {"activate", "explain_lime", "faithfulness", "sanity"}
 
 
 def test_one_image_in_a_shard_larger_than_the_dataset(scale_run):

@@ -18,6 +18,7 @@ from secam.imaging import load_rgb
 from ..conftest import REPO, run_snakemake, sample_image_path
 
 METHODS = ["secam", "cam", "gradcam", "lime", "lime-batched", "gradcampp", "secam_layercam"]
+PER_IMAGE = 8 + 3 + 3 + 5 + 5 + 3 + 8  # explanations per image, in the order of METHODS
 
 pytestmark = pytest.mark.slow
 
@@ -70,8 +71,9 @@ def test_every_artifact_has_the_documented_columns(finished_run):
     timings = read_table(finished_run / "timings.parquet", "timings")
     summary = pd.read_csv(finished_run / "tables" / "summary.csv")
     assert list(summary.columns) == list(TABLES["summary"])
-    # SeCAM (either map): 6 selections; heatmaps: 3 thresholds; LIME (either): 3 top-k
-    per_image = 6 + 3 + 3 + 3 + 3 + 3 + 6
+    # SeCAM (either map): 3 top-k, 3 thresholds, gap and suff90; heatmaps: 3 thresholds; LIME
+    # (either): 3 top-k, gap and suff90
+    per_image = PER_IMAGE
     assert len(metrics) == 2 * per_image and len(summary) == per_image
     assert len(timings) == 2 * len(METHODS)
     assert (
@@ -153,13 +155,13 @@ def test_quantitative_tables_and_timing_figure(finished_run):
     quantitative = pd.read_csv(tables / "quantitative.csv")
     assert (quantitative["n"] == 2).all()
     methods = quantitative[quantitative["method"].isin(METHODS)]
-    assert len(methods) == 27
+    assert len(methods) == PER_IMAGE
     # then the baselines: random k regions, a centred box at each explanation's area, all
     baselines = quantitative.iloc[len(methods) :]
     assert baselines["method"].iloc[:3].tolist() == ["random-regions"] * 3
     assert baselines["method"].iloc[-1] == "full-image"
     centred = baselines[baselines["method"].str.startswith("centre-box@")]
-    assert len(centred) == 27
+    assert len(centred) == PER_IMAGE
     secam = quantitative.set_index(["method", "selection"])
     for selection in ("top3", "thr70"):
         assert secam.loc[("centre-box@secam", selection), "area"] == pytest.approx(
@@ -189,7 +191,8 @@ def test_baselines_and_matched_area(finished_run):
     baselines = read_table(finished_run / "baselines.parquet", "metrics")
     metrics = read_table(finished_run / "metrics.parquet", "metrics")
     assert sorted(set(baselines["method"])) == ["full-image", "random-regions"]
-    assert len(baselines) == 2 * 4  # top2-4 random regions and the full image, per image
+    # random regions at top2-4, gap and suff90, and the full image, per image
+    assert len(baselines) == 2 * 6
     full = baselines[baselines["method"] == "full-image"].set_index("image_id")
     for image_id, row in full.iterrows():
         box = manifest.loc[image_id, "boxes"][0]
@@ -201,8 +204,8 @@ def test_baselines_and_matched_area(finished_run):
         assert row["area"] == 1.0 and row["ebpg"] == pytest.approx(share)
 
     matched = read_table(finished_run / "matched.parquet", "matched")
-    # every explanation (27 per image) against the 6 other methods and 2 area baselines
-    assert len(matched) == 2 * 27 * 8
+    # every explanation of an image against the 6 other methods and 2 area baselines
+    assert len(matched) == 2 * PER_IMAGE * 8
     assert not (matched["comparator"] == matched["method"]).any()
     exact = matched[matched["comparator"].isin(["cam", "gradcam", "gradcampp", "centre-box"])]
     assert np.allclose(exact["comparator_area"], exact["area"], rtol=0.01, atol=1e-4)
@@ -212,13 +215,64 @@ def test_baselines_and_matched_area(finished_run):
 
     table = pd.read_csv(finished_run / "tables" / "matched_area.csv")
     assert list(table.columns) == list(TABLES["matched_area"])
-    assert len(table) == 27 * 8 * 3 and (table["n"] == 2).all()
+    assert len(table) == PER_IMAGE * 8 * 3 and (table["n"] == 2).all()
     fixed = table.set_index(["method", "selection", "comparator", "metric"])
     # at the same selection the paper's comparison exists; a centred box has no selection
     assert np.isfinite(fixed.loc[("secam", "top3", "lime", "box_iou"), "fixed_difference"])
     assert np.isfinite(fixed.loc[("secam", "top3", "random-regions", "ebpg"), "fixed_difference"])
     assert np.isnan(fixed.loc[("secam", "top3", "centre-box", "ebpg"), "fixed_difference"])
     assert "\\begin{tabular}" in (finished_run / "tables" / "matched_area.tex").read_text()
+
+
+def test_sizes_chosen_without_a_hand_picked_k(finished_run):
+    tables = finished_run / "tables"
+    metrics = read_table(finished_run / "metrics.parquet", "metrics")
+    sizes = pd.read_csv(tables / "chosen_sizes.csv")
+    assert list(sizes.columns) == list(TABLES["chosen_sizes"])
+    region_methods = ["lime", "lime-batched", "secam", "secam_layercam", "random-regions"]
+    assert sorted(set(sizes["method"])) == sorted(region_methods)
+    assert len(sizes) == 2 * len(region_methods) and set(sizes["selection"]) == {"gap", "suff90"}
+    for row in sizes[sizes["method"] != "random-regions"].itertuples():
+        own = metrics[(metrics["method"] == row.method) & (metrics["selection"] == row.selection)]
+        assert row.k_mean == pytest.approx(own["n_selected"].mean())
+        assert 1 <= row.k_min <= row.k_median <= row.k_max
+    against = pd.read_csv(tables / "chosen_vs_fixed.csv")
+    assert list(against.columns) == list(TABLES["chosen_vs_fixed"])
+    assert len(against) == 4 * 2 * 3  # four region methods with top-k, two sizes, three metrics
+    assert set(against["fixed"]) <= {"top2", "top3", "top4"} and (against["n"] == 2).all()
+    np.testing.assert_allclose(
+        against["difference"], against["lift"] - against["fixed_lift"], atol=1e-5
+    )
+    claims = pd.read_csv(tables / "claims.csv")
+    chosen = claims[claims["claim"].str.startswith("(e)")].iloc[0]
+    assert chosen["verdict"] in {"holds", "does not hold", "mixed"}
+    assert "suff90 vs top" in chosen["evidence"] and "gap vs top" in chosen["evidence"]
+    # the paper's claims read the paper's selections only
+    paper = claims[~claims["claim"].str.startswith("(e)")]
+    assert not paper["evidence"].str.contains("suff90|gap", regex=True).any()
+
+
+def test_sanity_randomisation(finished_run):
+    per_image = read_table(
+        finished_run / "sanity" / "efficientnet_lite0" / "shard00000.parquet", "sanity"
+    )
+    assert list(per_image.columns) == list(TABLES["sanity"])
+    assert set(per_image["method"]) == set(METHODS)
+    assert sorted(set(per_image["depth"])) == [1, 2, 3]
+    assert per_image["spearman"].between(-1, 1).all() and per_image["mask_iou"].between(0, 1).all()
+    # the sizes chosen by the model are left out: they rerun it on every prefix
+    assert "suff90" not in set(per_image["selection"]) and "gap" in set(per_image["selection"])
+    summary = pd.read_csv(finished_run / "tables" / "sanity.csv")
+    assert list(summary.columns) == list(TABLES["sanity_summary"])
+    verdicts = summary.dropna(subset=["verdict"])
+    assert sorted(verdicts["method"]) == sorted(METHODS) and (verdicts["depth"] == 2).all()
+    assert set(verdicts["verdict"]) <= {
+        "changes with the model",
+        "does not change with the model",
+        "unclear",
+    }
+    with Image.open(finished_run / "figures" / "sanity.png") as figure:
+        assert figure.size[0] > 600 and figure.size[1] > 300
 
 
 def test_faithfulness_curves(finished_run):
@@ -238,6 +292,18 @@ def test_faithfulness_curves(finished_run):
         )
     summary = pd.read_csv(finished_run / "tables" / "faithfulness.csv")
     assert list(summary.columns) == list(TABLES["faithfulness_summary"])
+    # what each explanation alone keeps of the class's probability, one value per selection
+    metrics = read_table(finished_run / "metrics.parquet", "metrics")
+    for row in curves.itertuples():
+        own = metrics[(metrics["method"] == row.method) & (metrics["image_id"] == row.image_id)]
+        assert sorted(row.selections) == sorted(own["selection"])
+        kept = dict(zip(row.selections, row.kept, strict=True))
+        assert all(value > 0 for value in kept.values())
+        if "suff90" in kept:
+            assert kept["suff90"] >= 0.9 - 1e-4  # by construction, up to batch rounding
+    kept_table = pd.read_csv(finished_run / "tables" / "selection_faithfulness.csv")
+    assert list(kept_table.columns) == list(TABLES["selection_faithfulness"])
+    assert len(kept_table) == PER_IMAGE
     with Image.open(finished_run / "figures" / "faithfulness.png") as figure:
         assert figure.size[0] > 800
 
@@ -316,8 +382,11 @@ def test_paper_tables_two_and_three(finished_run):
 def test_segmentation_comparison(finished_run):
     table = pd.read_csv(finished_run / "tables" / "segmentation.csv")
     assert table.columns.tolist() == list(TABLES["segmentation"])
-    # SeCAM: 6 selections, LIME: 3, on each of slic (main), quickshift and felzenszwalb
-    assert len(table) == 3 * (6 + 3)
+    # SeCAM: 6 selections and gap, LIME: 3 and gap, on each of slic (main), quickshift and
+    # felzenszwalb; sufficient:P on the main algorithm only (it reruns the model)
+    assert len(table) == 3 * (7 + 4) + 2
+    compared_selections = set(table.loc[table["algorithm"] != "slic", "selection"])
+    assert "gap" in compared_selections and "suff90" not in compared_selections
     assert set(table["algorithm"]) == {"slic", "quickshift", "felzenszwalb"}
     main = table[table["algorithm"] == "slic"]
     compared = table[table["algorithm"] != "slic"]
@@ -480,6 +549,8 @@ def test_a_user_model_from_a_factory_runs_through_the_workflow(tmp_path):
     metrics = read_table(results / "metrics.parquet", "metrics")
     assert sorted(set(zip(metrics["method"], metrics["selection"], strict=True))) == [
         ("cam", "thr80"),
+        ("secam", "gap"),
+        ("secam", "suff90"),  # the user's model runs on the kept regions too
         ("secam", "thr80"),
         ("secam", "top3"),
     ]
@@ -491,6 +562,11 @@ def test_a_user_model_from_a_factory_runs_through_the_workflow(tmp_path):
     assert len(localisation) and (localisation["verdict"] == "not measured").all()
     assert localisation["evidence"].str.contains("stages.baselines").all()
     tables = results / "tables"
-    for name, stage in (("faithfulness", "faithfulness"), ("matched_area", "baselines")):
+    for name, stage in (
+        ("faithfulness", "faithfulness"),
+        ("selection_faithfulness", "faithfulness"),
+        ("matched_area", "baselines"),
+        ("chosen_vs_fixed", "baselines"),
+    ):
         assert pd.read_csv(tables / f"{name}.csv").empty
         assert f"not measured: stages.{stage} is off" in (tables / f"{name}.md").read_text()

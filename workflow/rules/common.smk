@@ -88,10 +88,10 @@ SHARD_SIZE = config["dataset"]["shard_size"]
 MODEL_SECTIONS = ("model_options", "device")
 RULE_SECTIONS = {
     "activate": ("methods", "target", "activation", "score_cam", "timing", *MODEL_SECTIONS),
-    "explain_maps": ("selection",),
+    "explain_maps": ("selection", *MODEL_SECTIONS),
     "explain_lime": ("lime", "selection", "timing", *MODEL_SECTIONS),
     "faithfulness": ("faithfulness", *MODEL_SECTIONS),
-    "baselines": ("baselines", "selection"),
+    "baselines": ("baselines", "selection", *MODEL_SECTIONS),
 }
 
 
@@ -103,6 +103,23 @@ def config_sections(rule_name):
         # (or reordering the list) reruns no forward pass
         sections["methods"] = sorted(m for m in METHODS if METHOD_SPECS[m].source is not None)
     return sections
+
+
+def without_sufficient(sections):
+    """The sections with no sufficient:P selection: the segmentation comparison compares what
+    each algorithm's superpixels make of the same ranking, and sufficient:P would rerun the
+    model on every image for each algorithm."""
+    return {**sections, "selection": {**sections["selection"], "sufficient": []}}
+
+
+def selection_threads(wildcards):
+    """Two threads where a job that needs no model otherwise runs it for sufficient:P, that is
+    SeCAM's explain job (the heatmaps select no regions) and the baselines (random regions).
+    No GPU is asked for: a CPU job runs its few passes per image, and a cluster profile routes
+    jobs by rule, so SeCAM's job could not go where the heatmaps' do not."""
+    method = getattr(wildcards, "method", None)
+    regions = method is None or METHOD_SPECS[method].kind == "regions"
+    return 2 if config["selection"]["sufficient"] and regions else 1
 
 
 def runtime(seconds_per_image, minimum=10):
@@ -191,6 +208,7 @@ def summary_outputs():
         *rules.quantitative.output,
         *(rules.paper_outputs.output if STAGES["paper_figures"] else []),
         *(rules.segmentation_comparison.output if COMPARED_ALGORITHMS else []),
+        *(rules.sanity_report.output if STAGES["sanity"] else []),
     ]
 
 
@@ -217,6 +235,7 @@ def cached_artifacts(_):
             **shard,
         ),
         *(expand(rules.baselines.output, model=MODELS, **shard) if STAGES["baselines"] else []),
+        *(expand(rules.sanity.output, model=MODELS, **shard) if STAGES["sanity"] else []),
         *expand(rules.segment_compared.output, algorithm=COMPARED_ALGORITHMS, **shard),
         *expand(
             [*rules.explain_maps_compared.output, *rules.evaluate_compared.output],

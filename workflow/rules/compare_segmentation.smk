@@ -28,8 +28,14 @@ use rule explain_maps as explain_maps_compared with:
         explanations=LAYOUT.compared("explanation_table"),
         masks=LAYOUT.compared("explanation_masks"),
         timings=LAYOUT.compared("timings"),
+    params:
+        config=without_sufficient(config_sections("explain_maps")),
     log:
         LAYOUT.log("explain_compared"),
+    resources:
+        mem_mb=4000,
+        runtime=runtime(0.2),
+    threads: 1
 
 
 use rule explain_lime as explain_lime_compared with:
@@ -43,7 +49,7 @@ use rule explain_lime as explain_lime_compared with:
         masks=LAYOUT.compared("explanation_masks"),
         timings=LAYOUT.compared("timings"),
     params:
-        config=config_sections("explain_lime"),
+        config=without_sufficient(config_sections("explain_lime")),
         lime_limit=config["segmentation"]["compare_lime_images"],
     log:
         LAYOUT.log("explain_compared"),

@@ -42,7 +42,7 @@ rule baselines:
         LAYOUT.log("baselines"),
     resources:
         mem_mb=2000,
-        runtime=runtime(0.5),
-    threads: 1
+        runtime=runtime(1.0),
+    threads: selection_threads
     script:
         "../scripts/baselines.py"

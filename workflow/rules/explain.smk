@@ -1,5 +1,6 @@
 rule explain_maps:
-    # SeCAM (over any map) and the heatmap methods: cached maps + superpixels, no model needed.
+    # SeCAM (over any map) and the heatmap methods: cached maps + superpixels; the model runs
+    # only for SeCAM's sufficient:P selections.
     input:
         manifest=LAYOUT.manifest,
         labels=LAYOUT.segment_labels,
@@ -21,8 +22,8 @@ rule explain_maps:
         LAYOUT.log("explain"),
     resources:
         mem_mb=4000,
-        runtime=runtime(0.2),
-    threads: 1
+        runtime=runtime(0.5),
+    threads: selection_threads
     script:
         "../scripts/explain_maps.py"
 

@@ -7,6 +7,7 @@ rule faithfulness:
         predictions=LAYOUT.predictions,
         maps=LAYOUT.activation_maps,
         explanations=LAYOUT.explanation_table,
+        masks=LAYOUT.explanation_masks,
     output:
         LAYOUT.faithfulness,
     params:

@@ -105,8 +105,11 @@ QUANTITATIVE_TABLES = {
         "quantitative",
         "paired",
         "matched_area",
+        "chosen_sizes",
+        "chosen_vs_fixed",
         "timing",
         "faithfulness",
+        "selection_faithfulness",
         "claims",
     )
     for fmt in ("csv", "md", "tex")

@@ -11,4 +11,5 @@ with logged(snakemake):
         dict(zip(snakemake.params.methods, snakemake.input.explanations, strict=True)),
         snakemake.output.baselines,
         snakemake.output.matched,
+        threads=snakemake.threads,
     )

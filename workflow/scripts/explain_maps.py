@@ -11,4 +11,5 @@ with logged(snakemake):
         snakemake.input.maps,
         snakemake.input.map_timings,
         explanation_outputs(snakemake),
+        threads=snakemake.threads,
     )

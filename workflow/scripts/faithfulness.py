@@ -10,6 +10,7 @@ with logged(snakemake):
         shard_inputs(snakemake),
         snakemake.input.maps,
         snakemake.input.explanations,
+        snakemake.input.masks,
         snakemake.output[0],
         threads=snakemake.threads,
         label=job_label(snakemake),

@@ -58,6 +58,7 @@ def run_evaluate(
             "seconds",
         ]
     ].copy()
+    metrics["n_selected"] = explanations["selected_regions"].map(len).astype("int64")
     metrics["label_index"] = [int(images.loc[i, "class_index"]) for i in metrics["image_id"]]
     metrics["predicted_index"] = [
         int(predictions.loc[i, "predicted_index"]) for i in metrics["image_id"]

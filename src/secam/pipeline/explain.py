@@ -20,10 +20,12 @@ import torch
 
 from secam.artifacts import TABLES, ArrayWriter, open_arrays, read_table, write_table
 from secam.explanation import Selected, explain_map
+from secam.faithfulness import InsertionProbe
 from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
-from secam.lime import lime_scorer
+from secam.lime import lime_scorer, probability_fn
 from secam.methods import method_spec
+from secam.models.registry import LoadedModel
 from secam.pipeline.common import (
     Progress,
     batch_size_for,
@@ -31,7 +33,7 @@ from secam.pipeline.common import (
     load_configured_model,
     shard_rows,
 )
-from secam.selection import Selection, selections_from_config
+from secam.selection import Selection, chosen_selections, selections_from_config
 from secam.timing import Stopwatch
 
 
@@ -71,10 +73,21 @@ class ExplanationOutputs:
 
 
 def selections_for(method: str, config: dict[str, Any]) -> list[Selection]:
-    """Region methods (SeCAM): top-k and thresholds; LIME: top-k; heatmaps: pixel thresholds."""
+    """Region methods (SeCAM): top-k, thresholds, then the sizes chosen without a hand-picked k
+    (gap, sufficient:P); LIME: top-k, then those; heatmaps: pixel thresholds."""
     top, thresholds = selections_from_config(config["selection"])
+    chosen = chosen_selections(config["selection"])
     kind = method_spec(method).kind
-    return {"regions": top + thresholds, "lime": top, "pixels": thresholds}[kind]
+    return {"regions": top + thresholds + chosen, "lime": top + chosen, "pixels": thresholds}[kind]
+
+
+def insertion_probe(
+    model: LoadedModel, config: dict[str, Any], image: np.ndarray, labels: np.ndarray, target: int
+) -> InsertionProbe:
+    """What ``sufficient:P`` runs: the model on the image with only a prefix of the ranked
+    superpixels kept (``selection.batch_size`` prefixes per pass)."""
+    batch_size = batch_size_for(config["selection"]["batch_size"], model.device.type)
+    return InsertionProbe(probability_fn(model), image, labels, target, batch_size)
 
 
 # Components of one explanation's time, as ``<component>_seconds`` columns of ``timings``.
@@ -113,7 +126,9 @@ class _Writer:
         for result in results:
             selection, mask, select_seconds = result.selection, result.mask, result.seconds
             self.masks.add(f"{image_id}/{selection.name}", mask)
-            select_times.append(select_seconds)
+            if not selection.needs_model:
+                # the method's own time; sufficient:P's forward passes are in its row only
+                select_times.append(select_seconds)
             self.rows.append(
                 {
                     "image_id": image_id,
@@ -176,19 +191,25 @@ def run_explain_maps(
     maps_path: str | Path,
     map_timings_path: str | Path,
     outputs: ExplanationOutputs,
+    threads: int = 1,
 ) -> None:
-    """SeCAM (over any map) or a thresholded heatmap, from the cached maps (no model needed)."""
+    """SeCAM (over any map) or a thresholded heatmap, from the cached maps; the model is
+    loaded only for SeCAM's ``sufficient:P`` selections."""
     spec = method_spec(method)
     if spec.kind == "lime":
         raise ValueError("LIME runs the model: use run_explain_lime")
     map_times = read_table(map_timings_path, "map_timings").set_index(["image_id", "source"])
     selections = selections_for(method, config)
     device = torch.device("cpu")  # maps are tiny; the region mean is a scatter on the host
+    model = None
 
     with (
         inputs.open() as (rows, label_images, segmentation, predictions),
         open_arrays(maps_path) as maps,
     ):
+        if len(rows) and any(s.needs_model for s in selections):
+            model = load_configured_model(model_name, config, threads)
+            device = model.device  # the sufficient:P lap waits for the device's passes
         with _writing(model_name, method, outputs) as writer:
             for row in rows.itertuples():
                 prediction = predictions.loc[row.image_id]
@@ -199,6 +220,11 @@ def run_explain_maps(
                     continue
                 source = spec.resolved_source(prediction["head_path"])
                 labels = label_images[row.image_id] if spec.kind == "regions" else None
+                target = int(prediction["target_index"])
+                probe = None
+                if model is not None and labels is not None:
+                    image = load_rgb(ImageSource.from_row(row))
+                    probe = insertion_probe(model, config, image, labels, target)
                 watch = Stopwatch(device)
                 explained = explain_map(
                     torch.from_numpy(maps[f"{source}/{row.image_id}"]),
@@ -208,12 +234,13 @@ def run_explain_maps(
                     selections,
                     watch=watch,
                     device=device,
+                    probe=probe,
                 )
                 scores = explained.region_scores
                 pass_times = map_times.loc[(row.image_id, source)]
                 writer.add(
                     row.image_id,
-                    int(prediction["target_index"]),
+                    target,
                     {
                         "forward": float(pass_times["forward_seconds"]),
                         "backward": float(pass_times["backward_seconds"]),
@@ -307,6 +334,7 @@ def run_explain_lime(
                 selections,
                 region_scores=scores,
                 device=model.device,
+                probe=insertion_probe(model, config, image, labels, target),
             ).selected
             writer.add(
                 row.image_id,

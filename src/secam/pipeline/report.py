@@ -30,7 +30,7 @@ from secam.report.claims import COLUMNS as CLAIM_COLUMNS
 from secam.report.claims import SUMMARY_COLUMNS as CLAIM_SUMMARY_COLUMNS
 from secam.report.claims import claims_table
 from secam.report.figures import ExampleCell, draw_examples
-from secam.report.matched import baseline_metrics, matched_area
+from secam.report.matched import baseline_metrics, chosen_against_fixed, matched_area
 from secam.report.paper import (
     RunData,
     explanation_grid,
@@ -43,10 +43,12 @@ from secam.report.paper import (
 from secam.report.plots import draw_curves, draw_timing
 from secam.report.tables import (
     accuracy_table,
+    chosen_sizes,
     faithfulness_summary,
     paired_differences,
     quantitative,
     render,
+    selection_faithfulness,
     summarise,
     timing_table,
     to_markdown,
@@ -139,9 +141,9 @@ def run_quantitative(
     curve_figures: Sequence[str],
     segmentation_path: str | None = None,
 ) -> None:
-    """Accuracy, quantitative (methods, then baselines), paired, matched-area, timing,
-    faithfulness and claims tables (CSV, Markdown, LaTeX), the timing plot and the faithfulness
-    curves.
+    """Accuracy, quantitative (methods, then baselines), paired, matched-area, the sizes chosen
+    without a hand-picked k and their comparison with the best top-k, timing, faithfulness and
+    claims tables (CSV, Markdown, LaTeX), the timing plot and the faithfulness curves.
 
     ``tables`` maps ``<table>_<csv|md|tex>`` to output paths, ``predictions`` (model, shard) to
     the prediction files; ``segmentation_path`` is the segmentation comparison's CSV when the
@@ -168,8 +170,11 @@ def run_quantitative(
         ),
         "paired": paired_differences(metrics, "secam", resamples, seed),
         "matched_area": matched_area(metrics, baselines, matched, resamples, seed),
+        "chosen_sizes": chosen_sizes(pd.concat([metrics, baselines], ignore_index=True)),
+        "chosen_vs_fixed": chosen_against_fixed(metrics, matched, resamples, seed),
         "timing": timing_table(timings),
         "faithfulness": faithfulness_summary(curves, resamples, seed),
+        "selection_faithfulness": selection_faithfulness(curves, resamples, seed),
     }
     head_paths = dict(zip(all_predictions["model"], all_predictions["head_path"], strict=True))
     frames["claims"] = claims_table(
@@ -181,6 +186,7 @@ def run_quantitative(
         resamples,
         seed,
         segmentation=pd.read_csv(segmentation_path) if segmentation_path else None,
+        chosen_vs_fixed=frames["chosen_vs_fixed"],
     )
     claims = frames.pop("claims")
     for key, path in tables.items():
@@ -196,7 +202,10 @@ def run_quantitative(
 
 
 # The tables an optional stage feeds, by the stage's key in the config's ``stages`` section.
-TABLES_OF_STAGE = {"faithfulness": ("faithfulness",), "baselines": ("matched_area",)}
+TABLES_OF_STAGE = {
+    "faithfulness": ("faithfulness", "selection_faithfulness"),
+    "baselines": ("matched_area", "chosen_vs_fixed"),
+}
 
 
 def not_measured_tables(stages: Mapping[str, bool]) -> dict[str, str]:

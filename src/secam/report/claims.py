@@ -24,12 +24,23 @@ Verdict rules (also in docs/methods.md, "Claims"):
 - (d) no-GAP model: SeCAM's EBPG minus the image's share covered by the boxes (what a random
   explanation would score), per image: holds when the CI lies above 0, does not hold when below,
   mixed otherwise; not measured without a gradient-path model in the run.
+
+Claims (a) to (d) are the paper's and read its selections only (top-k and thresholds). One claim
+goes beyond the paper:
+
+- (e) SeCAM without a hand-picked k, from the chosen-against-fixed table
+  (:func:`secam.report.matched.chosen_against_fixed`): for each size chosen without a
+  hand-picked k (gap, sufficient:P) and each of box IoU and EBPG, its lift over random regions
+  at its own area minus that of SeCAM's best top-k, image by image. Holds when no difference is
+  worse (CI below 0), does not hold when all are, mixed otherwise; not measured when the run
+  has no such selection or the baselines stage is off.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,7 +49,7 @@ from secam.baselines import CENTRE_BOX, RANDOM_REGIONS
 from secam.methods import method_spec
 from secam.metrics import boxes_mask
 from secam.report.ordering import method_rank
-from secam.report.tables import end_to_end_seconds
+from secam.report.tables import end_to_end_seconds, hand_picked
 from secam.statistics import bootstrap_ci
 
 COLUMNS = ["claim", "model", "evidence", "verdict"]  # tables/claims.csv
@@ -84,6 +95,14 @@ def _sides(
     return dict(zip(names, (above, below, len(intervals) - above - below), strict=True))
 
 
+def _differences(rows: pd.DataFrame, label: Callable[[Any], str]) -> list[Interval]:
+    """The ``difference`` of each row with its CI and n, labelled by ``label(row)``."""
+    return [
+        Interval(label(r), r.difference, r.difference_low, r.difference_high, r.n)
+        for r in rows.itertuples()
+    ]
+
+
 def _result(verdict: str, evidence: str, summary: str | None = None) -> dict[str, str]:
     """A claim's cells; the summary is the evidence itself when that is one short line."""
     return {"evidence": evidence, "verdict": verdict, "summary": summary or evidence}
@@ -98,19 +117,10 @@ def _localisation(
         & matched["comparator"].isin(comparators)
         & matched["metric"].isin(LOCALISATION)
     ]
-    rows = rows[rows["n"] > 1]
+    rows = rows[(rows["n"] > 1) & hand_picked(rows["selection"])]
     if rows.empty:
         return None
-    intervals = [
-        Interval(
-            f"{r.comparator} {r.metric} {r.selection}",
-            r.difference,
-            r.difference_low,
-            r.difference_high,
-            r.n,
-        )
-        for r in rows.itertuples()
-    ]
+    intervals = _differences(rows, lambda r: f"{r.comparator} {r.metric} {r.selection}")
     counts = _sides(intervals)
     better, worse = counts["better"], counts["worse"]
     if at_least:
@@ -175,6 +185,7 @@ def _speed(
 
 def _segmentation(comparison: pd.DataFrame, model: str) -> dict[str, str] | None:
     rows = comparison[(comparison["model"] == model) & comparison["agreement"].notna()]
+    rows = rows[hand_picked(rows["selection"])]
     secam = rows[(rows["method"] == "secam") & (rows["n"] > 1)]
     if secam.empty:
         return None
@@ -212,6 +223,29 @@ def _segmentation(comparison: pd.DataFrame, model: str) -> dict[str, str] | None
     )
 
 
+def _chosen(chosen_vs_fixed: pd.DataFrame, model: str) -> dict[str, str] | None:
+    """Claim (e): SeCAM's sizes chosen without a hand-picked k against its best top-k."""
+    rows = chosen_vs_fixed[
+        (chosen_vs_fixed["model"] == model)
+        & (chosen_vs_fixed["method"] == "secam")
+        & chosen_vs_fixed["metric"].isin(LOCALISATION)
+        & (chosen_vs_fixed["n"] > 1)
+    ]
+    if rows.empty:
+        return None
+    intervals = _differences(rows, lambda r: f"{r.selection} vs {r.fixed} {r.metric} lift")
+    counts = _sides(intervals)
+    worse = counts["worse"]
+    verdict = "holds" if worse == 0 else "does not hold" if worse == len(rows) else "mixed"
+    evidence = "; ".join(i.text() for i in intervals)
+    return _result(
+        verdict,
+        f"lift over random regions at matched area, {counts['better']} better, {worse} worse "
+        f"of {len(rows)}: {evidence}",
+        "lift over random regions at matched area, " + tally(intervals, counts),
+    )
+
+
 def box_share(manifest: pd.DataFrame) -> pd.Series:
     """Share of each image covered by the union of its boxes: a random explanation's EBPG."""
     shares = {
@@ -229,6 +263,7 @@ def _no_gap(
     metrics: pd.DataFrame, shares: pd.Series, model: str, resamples: int, seed: int
 ) -> dict[str, str]:
     rows = metrics[(metrics["model"] == model) & (metrics["method"] == "secam")]
+    rows = rows[hand_picked(rows["selection"])]
     intervals = []
     for selection, group in rows.groupby("selection"):
         diff = group["ebpg"].to_numpy(float) - shares.loc[group["image_id"]].to_numpy(float)
@@ -264,6 +299,7 @@ def claims_table(
     resamples: int = 2000,
     seed: int = 0,
     segmentation: pd.DataFrame | None = None,
+    chosen_vs_fixed: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every claim per model: its verdict, the full evidence and a one-line summary (rules in
     the module docstring). ``tables/claims.csv`` holds :data:`COLUMNS`, the Markdown and LaTeX
@@ -271,7 +307,7 @@ def claims_table(
 
     ``matched`` is the matched-area table (:func:`secam.report.matched.matched_area`), None
     when the baselines stage is off; ``segmentation`` is the segmentation comparison's table,
-    when the run has one.
+    when the run has one; ``chosen_vs_fixed`` (claim (e)) comes from the same baselines.
     """
     localisation = _localisation if matched is not None else _baselines_off
     rows = []
@@ -329,4 +365,17 @@ def claims_table(
             else _result("not measured", "no model without global average pooling in this run")
         )
         rows.append({"claim": "(d) SeCAM works on a model without GAP", "model": model, **result})
+    claim_e = (
+        "(e) beyond the paper: SeCAM without a hand-picked k localises at least as well as its "
+        "best fixed k at matched area"
+    )
+    for model in sorted(set(metrics["model"])):
+        if matched is None:
+            result = _baselines_off()
+        else:
+            found = _chosen(chosen_vs_fixed, model) if chosen_vs_fixed is not None else None
+            result = found or _result(
+                "not measured", "no gap or sufficient:P selection in this run"
+            )
+        rows.append({"claim": claim_e, "model": model, **result})
     return pd.DataFrame(rows, columns=[*COLUMNS, "summary"])

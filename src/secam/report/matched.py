@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 
 from secam.artifacts import TABLES, check_columns
-from secam.baselines import CENTRE_BOX
+from secam.baselines import CENTRE_BOX, RANDOM_REGIONS
 from secam.report.ordering import ordered
+from secam.selection import Selection
 from secam.statistics import bootstrap_ci, wilcoxon_p
 
 MATCHED_METRICS = ("box_iou", "mask_iou", "ebpg")
@@ -30,6 +31,7 @@ def baseline_metrics(baselines: pd.DataFrame, matched: pd.DataFrame) -> pd.DataF
             "method": CENTRE_BOX + "@" + boxes["method"],
             "selection": boxes["selection"],
             "area": boxes["comparator_area"],
+            "n_selected": 0,
             "truncated": False,
             **{metric: boxes[metric] for metric in MATCHED_METRICS},
             # a box is a flat heatmap: its energy share is its EBPG; it points nowhere
@@ -101,4 +103,56 @@ def matched_area(
             ranks={"metric": MATCHED_METRICS.index},
         ),
         "matched_area",
+    )
+
+
+def chosen_against_fixed(
+    metrics: pd.DataFrame, matched: pd.DataFrame, resamples: int = 2000, seed: int = 0
+) -> pd.DataFrame:
+    """Each size chosen without a hand-picked k (gap, sufficient:P) against the method's best
+    top-k, at matched area.
+
+    An explanation's lift is its metric minus that of random superpixels redrawn at its area,
+    image by image: what the ranking adds beyond the area it covers. The best top-k is the one
+    with the largest mean lift on the same images, per metric, picked after the fact (in its
+    favour); the difference of the two lifts is paired image by image."""
+    keys = ["image_id", "model", "method", "selection"]
+    random = matched[matched["comparator"] == RANDOM_REGIONS]
+    lifts = random.merge(metrics[[*keys, *MATCHED_METRICS]], on=keys, suffixes=("_random", ""))
+    for metric in MATCHED_METRICS:
+        lifts[metric] = lifts[metric] - lifts[f"{metric}_random"]
+    kinds = lifts["selection"].map(lambda name: Selection.parse(name).kind)
+    rows = []
+    for (model, method), group in lifts.groupby(["model", "method"]):
+        fixed = sorted(set(group.loc[kinds[group.index] == "top_k", "selection"]))
+        chosen = sorted(set(group.loc[kinds[group.index].isin(["gap", "sufficient"]), "selection"]))
+        if not fixed or not chosen:
+            continue
+        for metric in MATCHED_METRICS:
+            per_image = group.pivot(index="image_id", columns="selection", values=metric)
+            best = max(fixed, key=lambda name: float(per_image[name].mean()))
+            for selection in chosen:
+                pair = per_image[[selection, best]].dropna()
+                diff = (pair[selection] - pair[best]).to_numpy(float)
+                interval = bootstrap_ci(diff, resamples=resamples, seed=seed)
+                rows.append(
+                    {
+                        "model": model,
+                        "method": method,
+                        "selection": selection,
+                        "fixed": best,
+                        "metric": metric,
+                        "n": interval.n,
+                        "lift": float(pair[selection].mean()),
+                        "fixed_lift": float(pair[best].mean()),
+                        "difference": interval.mean,
+                        "difference_low": interval.low,
+                        "difference_high": interval.high,
+                        "wilcoxon_p": wilcoxon_p(diff),
+                    }
+                )
+    frame = pd.DataFrame(rows, columns=list(TABLES["chosen_vs_fixed"]))
+    return check_columns(
+        ordered(frame, "method", "selection", "metric", ranks={"metric": MATCHED_METRICS.index}),
+        "chosen_vs_fixed",
     )

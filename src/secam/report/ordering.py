@@ -26,10 +26,13 @@ def method_rank(method: str) -> int:
 
 def selection_rank(name: str) -> tuple[int, float]:
     if name == FULL_IMAGE_SELECTION:
-        return (2, 0.0)
+        return (4, 0.0)
     selection = Selection.parse(name)
-    # top-k ascending, then thresholds from the strictest (80 %) down.
-    return (0, selection.value) if selection.kind == "top_k" else (1, -selection.value)
+    # top-k ascending, thresholds from the strictest (80 %) down, then the sizes chosen without
+    # a hand-picked k: gap, and sufficient from the largest share down.
+    if selection.kind == "top_k":
+        return (0, selection.value)
+    return ({"threshold": 1, "gap": 2, "sufficient": 3}[selection.kind], -selection.value)
 
 
 # Columns ranked in paper order wherever they appear; any other column sorts by its value.
@@ -66,6 +69,10 @@ def describe(method: str, selection: str) -> str:
     parsed = Selection.parse(selection)
     if parsed.kind == "top_k":
         detail = f"{int(parsed.value)} segments"
-    else:
+    elif parsed.kind == "threshold":
         detail = f"{round(parsed.value * 100)} % of max"
+    elif parsed.kind == "gap":
+        detail = "cut at the largest score gap"
+    else:
+        detail = f"fewest segments keeping {round(parsed.value * 100)} % of the probability"
     return f"{method_spec(method).display_name} ({detail})"

@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 
 from secam.artifacts import TABLES, check_columns, empty_table
+from secam.baselines import FULL_IMAGE_SELECTION
 from secam.methods import method_spec
 from secam.report.ordering import ordered
+from secam.selection import Selection
 from secam.statistics import bootstrap_ci, wilcoxon_p
 
 
@@ -91,6 +93,42 @@ def quantitative(metrics: pd.DataFrame, resamples: int = 2000, seed: int = 0) ->
     return check_columns(ordered(frame, "method", "selection"), "quantitative")
 
 
+def hand_picked(selections: pd.Series) -> pd.Series:
+    """Which rows hold one of the paper's selections (top-k, threshold, or the full image)."""
+    return selections.map(
+        lambda name: name == FULL_IMAGE_SELECTION or Selection.parse(name).hand_picked
+    )
+
+
+def chosen_sizes(metrics: pd.DataFrame) -> pd.DataFrame:
+    """How many superpixels each size chosen without a hand-picked k (gap, sufficient:P) took,
+    per model x method x selection: quartiles, extremes, how often it took them all, area.
+    ``metrics``: the methods' rows and the baselines' (random regions choose too)."""
+    chosen = metrics[~hand_picked(metrics["selection"])]
+    rows = []
+    for (model, method, selection), group in chosen.groupby(["model", "method", "selection"]):
+        k = group["n_selected"].to_numpy(float)
+        q1, median, q3 = np.percentile(k, [25, 50, 75])
+        rows.append(
+            {
+                "model": model,
+                "method": method,
+                "selection": selection,
+                "n": int(group["image_id"].nunique()),
+                "k_mean": float(k.mean()),
+                "k_q1": float(q1),
+                "k_median": float(median),
+                "k_q3": float(q3),
+                "k_min": int(k.min()),
+                "k_max": int(k.max()),
+                "all_regions": float((group["n_selected"] == group["n_regions"]).mean()),
+                "area": float(group["area"].mean()),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=list(TABLES["chosen_sizes"]))
+    return check_columns(ordered(frame, "method", "selection"), "chosen_sizes")
+
+
 def paired_differences(
     metrics: pd.DataFrame, method: str = "secam", resamples: int = 2000, seed: int = 0
 ) -> pd.DataFrame:
@@ -142,6 +180,37 @@ def faithfulness_summary(
         rows.append(row)
     frame = pd.DataFrame(rows, columns=list(TABLES["faithfulness_summary"]))
     return check_columns(ordered(frame, "method"), "faithfulness_summary")
+
+
+def selection_faithfulness(
+    curves: pd.DataFrame, resamples: int = 2000, seed: int = 0
+) -> pd.DataFrame:
+    """What each selection's explanation alone keeps of the class's probability (the rest
+    blurred), per model x method x selection: mean with its 95 % bootstrap CI, and median."""
+    per_selection = curves[["model", "method", "image_id", "selections", "kept"]].explode(
+        ["selections", "kept"]
+    )
+    per_selection = per_selection.dropna(subset=["selections"])
+    rows = []
+    for (model, method, selection), group in per_selection.groupby(
+        ["model", "method", "selections"]
+    ):
+        kept = group["kept"].to_numpy(float)
+        interval = bootstrap_ci(kept, resamples=resamples, seed=seed)
+        rows.append(
+            {
+                "model": model,
+                "method": method,
+                "selection": selection,
+                "n": interval.n,
+                "kept": interval.mean,
+                "kept_low": interval.low,
+                "kept_high": interval.high,
+                "kept_median": float(np.median(kept)),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=list(TABLES["selection_faithfulness"]))
+    return check_columns(ordered(frame, "method", "selection"), "selection_faithfulness")
 
 
 def accuracy_table(
@@ -214,6 +283,7 @@ INTERVAL_COLUMNS = {
     "fixed_difference": ("fixed_low", "fixed_high"),
     "median_seconds": ("q1_seconds", "q3_seconds"),  # the quartiles, not a CI
     "end_to_end_median_seconds": ("end_to_end_q1_seconds", "end_to_end_q3_seconds"),
+    "k_median": ("k_q1", "k_q3"),  # the quartiles of the chosen sizes
 }
 # Headers of the Markdown and LaTeX tables; other columns show their name, "_" as a space.
 HEADERS = {
@@ -239,6 +309,11 @@ HEADERS = {
     "comparator_area": "their area",
     "deletion_auc": "deletion AUC",
     "insertion_auc": "insertion AUC",
+    "k_mean": "k mean",
+    "k_median": "k median [quartiles]",
+    "all_regions": "all regions",
+    "fixed": "best top-k",
+    "fixed_lift": "its lift",
 }
 # The columns a LaTeX table shows as wrapped paragraphs of this width, not one long line.
 PARAGRAPH_WIDTH = {"claim": "2.2in", "summary": "3.0in", "evidence": "3.0in"}
