@@ -300,6 +300,19 @@ def test_readme_table_is_tied_and_a_hand_edit_is_caught():
     assert _tied_table_mismatches(edited, "README.md") != []
 
 
+SNAPSHOTS = sorted(p.parent for p in (REPO / "docs" / "results").glob("*/provenance.yaml"))
+
+
+@pytest.mark.parametrize("snapshot", SNAPSHOTS, ids=lambda p: p.name)
+def test_every_snapshot_says_where_each_of_its_files_comes_from(snapshot):
+    """A results snapshot's provenance.yaml is valid YAML naming the run, commit, date and
+    command, and its ``files`` are exactly the files beside it."""
+    provenance = yaml.safe_load((snapshot / "provenance.yaml").read_text())
+    assert {"run", "commit", "date", "command", "files"} <= set(provenance)
+    beside = {p.name for p in snapshot.iterdir()} - {"provenance.yaml"}
+    assert set(provenance["files"]) == beside
+
+
 # ---- configuration, the Python example, the workflow's form ---------------------------------
 
 

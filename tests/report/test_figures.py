@@ -1,6 +1,7 @@
 """The example grid (the paper's Table II): its cells gathered from the explain stage's tables
 and masks, then drawn over the embedded sample images."""
 
+from dataclasses import replace
 from functools import partial
 
 import numpy as np
@@ -185,8 +186,10 @@ def test_example_grid_rows_columns_and_cells(stage_outputs, manifest, tmp_path, 
     ]
     texts = [axes[0, c].title for c in range(2)] + [axis.yaxis.label for axis in axes.ravel()]
     assert min(text.get_fontsize() for text in texts) >= FONT_SIZE
-    assert axes[0, 0].get_title() == "m\nL: tabby\nP: Egyptian cat"
-    assert axes[0, 1].get_title() == "m\nL: espresso\nP: other"
+    # one model: named once above the grid, not over every column
+    assert figure.get_suptitle() == "m"
+    assert axes[0, 0].get_title() == "L: tabby\nP: Egyptian cat"
+    assert axes[0, 1].get_title() == "L: espresso\nP: other"
     # LIME did not explain coffee: that cell says so
     assert [t.get_text() for t in axes[0, 1].texts] == ["n/a"] and not axes[0, 1].images
     assert axes[0, 0].get_xlabel() == "Time: 4.5 s"
@@ -203,6 +206,18 @@ def test_example_grid_rows_columns_and_cells(stage_outputs, manifest, tmp_path, 
     assert boxes[0].get_xy() == (174 / 2 - 0.5, 17 / 2 - 0.5)
     assert (boxes[0].get_width(), boxes[0].get_height()) == (237 / 2, 296 / 2)
     assert len(axes[2, 1].patches) == 0  # n/a cell: no boxes either
+
+
+def test_example_grid_of_two_models_names_each_column(stage_outputs, manifest, tmp_path, drawn):
+    explanations, masks, predictions, _ = stage_outputs
+    (cell, *_) = ExampleCell.gather(manifest, ["chelsea"], explanations, masks, predictions)
+    draw_examples([cell, replace(cell, model="n")], manifest, [tmp_path / "examples.png"])
+    (figure,) = drawn
+    assert figure.get_suptitle() == ""
+    assert [axis.get_title() for axis in figure.axes] == [
+        "m\nL: tabby\nP: Egyptian cat",
+        "n\nL: tabby\nP: Egyptian cat",
+    ]
 
 
 def test_example_grid_without_cells_is_an_empty_figure(tmp_path, manifest, drawn):

@@ -108,10 +108,16 @@ def draw_examples(
     figure, axes = plt.subplots(
         n_rows, n_cols, figsize=grid_size(n_rows, n_cols), squeeze=False, layout="constrained"
     )
+    # One model: its name once above the grid, since repeated over narrow columns the long
+    # names run into each other.
+    models = sorted({model for model, _ in columns})
+    if len(models) == 1:
+        figure.suptitle(models[0], fontsize=FONT_SIZE)
     for c, (model, image_id) in enumerate(columns):
         label = classes.short_label(int(manifest.loc[image_id, "class_index"]))
         any_cell = next(v for k, v in lookup.items() if k[2:] == (model, image_id))
-        title = f"{model}\nL: {label}\nP: {predicted_label(classes, any_cell.predicted)}"
+        lines = [f"L: {label}", f"P: {predicted_label(classes, any_cell.predicted)}"]
+        title = "\n".join(lines if len(models) == 1 else [model, *lines])
         axes[0, c].set_title(title, fontsize=FONT_SIZE)
     for r, (method, selection) in enumerate(rows):
         axes[r, 0].set_ylabel(
