@@ -6,6 +6,9 @@ colour photographs of the shared ILSVRC sample (every --step-th file):
   reference       skimage SLIC at full resolution (50 segments, compactness 10), one core
   downscale N     the fast SLIC (segmentation.downscale: N): same algorithm on an area-averaged
                   copy N times smaller per side, labels back by nearest neighbour
+  torch           SLIC's torch backend (secam.torch_slic, float32) on the CPU one image at a
+                  time, and on CUDA where present in batches of 1 and 64 (images cycled to
+                  fill a batch): milliseconds per image, the first call of each kept out
   agreement       adjusted Rand index and boundary recall (2-pixel tolerance) with the reference;
                   for scale, the reference against itself run for 20 iterations instead of 10
   workers         images per second of the segment stage (secam.pipeline.segment) with 1 and
@@ -26,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 from scipy import ndimage
 from shared_sample import add_sample_argument, report, staged_manifest
 from skimage.segmentation import find_boundaries, slic
@@ -35,7 +39,7 @@ from secam.artifacts import write_table
 from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
 from secam.pipeline.segment import run_segment
-from secam.segmentation import segment
+from secam.segmentation import segment, segment_batch
 
 
 def boundary_recall(reference: np.ndarray, labels: np.ndarray, tolerance: int = 2) -> float:
@@ -48,6 +52,19 @@ def timed(run, *args, **kwargs):  # type: ignore[no-untyped-def]
     start = time.perf_counter()
     result = run(*args, **kwargs)
     return time.perf_counter() - start, result
+
+
+def cuda_seconds_per_image(images: list[np.ndarray], batch: int, rounds: int = 3) -> float:
+    """Median over ``rounds`` of a batch's seconds per image on CUDA (labels back on the host),
+    after one warm-up batch."""
+    cycled = [images[i % len(images)] for i in range(batch)]
+    segment_batch(cycled, backend="torch", device="cuda")
+    times = []
+    for _ in range(rounds):
+        torch.cuda.synchronize()
+        took, _ = timed(segment_batch, cycled, backend="torch", device="cuda")
+        times.append(took / batch)
+    return statistics.median(times)
 
 
 def stage_throughput(manifest: Path, workers: int, downscale: int) -> float:
@@ -80,10 +97,16 @@ def main() -> None:
     images = [load_rgb(ImageSource.from_row(row)) for row in rows.itertuples()]
 
     segment(images[0])  # warm-up
-    seconds: dict[str, list[float]] = {"reference": [], "downscale 2": [], "downscale 3": []}
+    segment(images[0], backend="torch")
+    seconds: dict[str, list[float]] = {
+        "reference": [],
+        "downscale 2": [],
+        "downscale 3": [],
+        "torch, cpu": [],
+    }
     agreement: dict[str, dict[str, list[float]]] = {
         name: {"ari": [], "boundary_recall": [], "regions_ratio": []}
-        for name in ("downscale 2", "downscale 3", "reference, 20 iterations")
+        for name in ("downscale 2", "downscale 3", "torch", "reference, 20 iterations")
     }
     for image in images:
         took, reference = timed(segment, image)
@@ -92,6 +115,8 @@ def main() -> None:
         for factor in (2, 3):
             took, candidates[f"downscale {factor}"] = timed(segment, image, downscale=factor)
             seconds[f"downscale {factor}"].append(took)
+        took, candidates["torch"] = timed(segment, image, backend="torch")
+        seconds["torch, cpu"].append(took)
         candidates["reference, 20 iterations"] = slic(
             image, n_segments=50, compactness=10, start_label=0, max_num_iter=20
         )
@@ -103,6 +128,9 @@ def main() -> None:
             )
 
     median = {name: statistics.median(values) for name, values in seconds.items()}
+    if torch.cuda.is_available():
+        for batch in (1, 64):
+            median[f"torch, cuda, batch {batch}"] = cuda_seconds_per_image(images, batch)
     with tempfile.TemporaryDirectory() as folder:
         manifest = Path(folder) / "manifest.parquet"
         write_table(rows.assign(shard="shard00000"), manifest, "manifest")
@@ -113,7 +141,9 @@ def main() -> None:
         }
     result = {
         "device": platform.processor() or "cpu",
+        "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
         "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
         "images": len(images),
         "image_size_median": [
             int(statistics.median(i.shape[0] for i in images)),

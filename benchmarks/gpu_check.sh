@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The GPU check, one prepared script (under 5 minutes on one H100/H200): the CUDA-marked tests,
 # then the explainer benchmark on CUDA for EfficientNet-Lite0 (embedded weights) and ResNet50
-# (random weights: throughput does not depend on them), then the segmentation benchmark on the
-# GPU machine's CPU cores (what feeds the GPU). JSON results go to $RESULTS_DIR.
+# (random weights: throughput does not depend on them), then the segmentation benchmark: skimage
+# on the GPU machine's CPU cores (what feeds the GPU) and SLIC's torch backend on the GPU in
+# batches of 1 and 64. JSON results go to $RESULTS_DIR.
 #
 # On a machine with the project installed:  bash benchmarks/gpu_check.sh
 # On a bare GPU machine with PyTorch but no network: put wheels of lime, efficientnet-lite-pytorch
@@ -21,7 +22,7 @@ if [ -d .bench-sample/ilsvrc-val-sample ]; then
 fi
 export PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
-python3 -m pytest -q -p no:cacheprovider -m cuda tests/test_cuda.py
+python3 -m pytest -q -p no:cacheprovider -m cuda tests/test_cuda.py tests/test_torch_slic.py
 python3 benchmarks/bench_explainers.py --device cuda --images 5 \
     --json "$RESULTS_DIR/explainers-cuda-efficientnet_lite0.json"
 python3 benchmarks/bench_explainers.py --device cuda --images 3 --model resnet50 --weights none \

@@ -10,6 +10,7 @@ segmentation table reports its own counts.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,10 @@ ALGORITHMS = ("slic", "quickshift", "felzenszwalb")
 # benchmarks/bench_segmentation.py for its speed and agreement with the reference). Quickshift
 # costs about 4 s per ILSVRC photograph at full resolution, so it runs on a copy downscaled by
 # its ``downscale``; its kernel_size is in pixels of that copy.
-SLIC_KEYS = ("n_segments", "compactness", "sigma", "downscale")
+# SLIC's ``backend``: skimage (the reference) or torch (secam.torch_slic: the same algorithm,
+# batched, on the model's device).
+SLIC_KEYS = ("n_segments", "compactness", "sigma", "downscale", "backend")
+BACKENDS = ("skimage", "torch")
 DEFAULTS: dict[str, dict[str, Any]] = {
     "slic": {key: default("segmentation", key) for key in SLIC_KEYS},
     "quickshift": {
@@ -58,12 +62,46 @@ def algorithm_params(segmentation_config: dict[str, Any], algorithm: str) -> dic
 
 def segment(image: np.ndarray, algorithm: str = "slic", **params: Any) -> np.ndarray:
     """Superpixels of an (H, W, 3) uint8 image as an (H, W) int32 array labelled 0..n-1."""
+    return segment_batch([image], algorithm, **params)[0]
+
+
+def segment_batch(
+    images: Sequence[np.ndarray], algorithm: str = "slic", device: str = "cpu", **params: Any
+) -> list[np.ndarray]:
+    """:func:`segment` of each image. SLIC's torch backend segments them together on
+    ``device``; every other algorithm and backend one by one on the CPU."""
+    options = _options(algorithm, params)
+    if algorithm == "slic" and options["backend"] == "torch":
+        from secam.torch_slic import slic as torch_slic  # torch only where asked for
+
+        factor = int(options["downscale"])
+        labels = torch_slic(
+            [_area_downscaled(image, factor) for image in images],
+            n_segments=int(options["n_segments"]),
+            compactness=float(options["compactness"]),
+            sigma=float(options["sigma"]),
+            device=device,
+        )
+        return [
+            _sequential(_nearest_upscaled(found, image.shape[:2], factor))
+            for found, image in zip(labels, images, strict=True)
+        ]
+    return [_segment_one(image, algorithm, options) for image in images]
+
+
+def _options(algorithm: str, params: dict[str, Any]) -> dict[str, Any]:
     if algorithm not in ALGORITHMS:
         raise ValueError(f"unknown segmentation algorithm {algorithm!r}; one of {ALGORITHMS}")
     unknown = set(params) - set(DEFAULTS[algorithm])
     if unknown:
         raise ValueError(f"{algorithm} takes no parameter(s) {sorted(unknown)}")
     options = {**DEFAULTS[algorithm], **params}
+    if algorithm == "slic" and options["backend"] not in BACKENDS:
+        raise ValueError(f"unknown SLIC backend {options['backend']!r}; one of {BACKENDS}")
+    return options
+
+
+def _segment_one(image: np.ndarray, algorithm: str, options: dict[str, Any]) -> np.ndarray:
     if algorithm == "slic":
         factor = int(options["downscale"])
         labels = slic(
@@ -85,6 +123,10 @@ def segment(image: np.ndarray, algorithm: str = "slic", **params: Any) -> np.nda
             min_size=int(options["min_size"]),
             channel_axis=-1,
         )
+    return _sequential(labels)
+
+
+def _sequential(labels: np.ndarray) -> np.ndarray:
     # Label ranges can have gaps (SLIC's connectivity step, a region lost to downscaling);
     # region ids must be 0..n-1 so that they index score vectors directly.
     labels, _, _ = relabel_sequential(np.asarray(labels))

@@ -22,3 +22,37 @@ def test_segmentation_workers_do_not_change_the_labels(manifest, tmp_path):
         one_table.drop(columns="seconds"), two_table.drop(columns="seconds")
     )
     assert (two_table["seconds"] > 0).all()
+
+
+def test_torch_backend_segments_in_batches_like_skimage(manifest, tmp_path, monkeypatch):
+    """SLIC's torch backend in the stage: batches of 3 over seven images (a partial last
+    batch) give the labels of one image at a time, and agree with skimage's stage."""
+    from sklearn.metrics import adjusted_rand_score
+
+    import secam.torch_slic
+
+    batches = []
+    slic = secam.torch_slic.slic
+    monkeypatch.setattr(
+        secam.torch_slic,
+        "slic",
+        lambda images, **kw: batches.append(len(images)) or slic(images, **kw),
+    )
+    outputs = {}
+    for name, extra in {
+        "skimage": {},
+        "torch": {"backend": "torch", "batch_size": 3},
+        "torch-single": {"backend": "torch", "batch_size": 1},
+    }.items():
+        params = {"algorithm": "slic", "n_segments": 50, "compactness": 10, **extra}
+        labels, table = tmp_path / f"{name}.npz", tmp_path / f"{name}.parquet"
+        run_segment(manifest, "shard00000", params, labels, table, workers=2, device="cpu")
+        outputs[name] = (read_arrays(labels), read_table(table, "segments"))
+    (skimage, _), (batched, table), (single, _) = outputs.values()
+    assert batches == [3, 3, 1] + [1] * 7
+    assert list(batched) == list(skimage) and len(batched) == 7
+    for image_id, labels in batched.items():
+        assert np.array_equal(labels, single[image_id])
+        assert adjusted_rand_score(skimage[image_id].ravel(), labels.ravel()) > 0.99
+    assert (table["n_regions"] == [int(batched[i].max()) + 1 for i in table["image_id"]]).all()
+    assert (table["seconds"] > 0).all()

@@ -6,11 +6,13 @@ rule segment:
         table=LAYOUT.segment_table,
     params:
         segmentation=config["segmentation"],
+        device=config["device"],
     conda:
         "../../environment.yml"
     log:
         LAYOUT.log("segment"),
     resources:
+        gpu=1 if config["segmentation"]["backend"] == "torch" else 0,
         mem_mb=4000,
         runtime=runtime(0.5),
     threads: 2  # worker processes; raise with --set-threads segment=N

@@ -12,4 +12,5 @@ with logged(snakemake):
         # The segmentation comparison's jobs name their algorithm; the main run's take config's.
         algorithm=snakemake.wildcards.get("algorithm"),
         workers=snakemake.threads,
+        device=snakemake.params.device,
     )

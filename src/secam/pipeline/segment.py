@@ -1,7 +1,8 @@
 """Segment: superpixels of every image of a shard, computed once and shared by all methods.
 
 Images are segmented by ``workers`` processes at once (SLIC and its alternatives run on one
-core each); labels stream to the NPZ in manifest order, whatever the number of workers.
+core each), or, with SLIC's torch backend, in batches on the run's device; labels stream to the
+NPZ in manifest order either way.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ import numpy as np
 import pandas as pd
 
 from secam.artifacts import ArrayWriter, write_table
+from secam.config import default
 from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
-from secam.pipeline.common import shard_rows
-from secam.segmentation import algorithm_params, segment
+from secam.pipeline.common import batch_size_for, shard_rows
+from secam.segmentation import algorithm_params, segment, segment_batch
 
 
 def _segment_one(
@@ -53,6 +55,30 @@ def _segmented(
         )
 
 
+def _segmented_on_device(
+    sources: list[ImageSource],
+    options: dict[str, Any],
+    device: str,
+    batch_size: int | dict[str, int],
+    threads: int,
+) -> Iterator[tuple[np.ndarray, float]]:
+    """SLIC's torch backend: ``batch_size`` images at a time on ``device``; each image is
+    charged its batch's seconds over the batch's size."""
+    import torch
+
+    from secam.models.registry import resolve_device
+
+    target = resolve_device(device)
+    torch.set_num_threads(max(1, threads))
+    size = batch_size_for(batch_size, target.type)
+    for start in range(0, len(sources), size):
+        images = [load_rgb(source) for source in sources[start : start + size]]
+        begin = time.perf_counter()
+        labels = segment_batch(images, "slic", device=str(target), **options)  # back on host
+        seconds = (time.perf_counter() - begin) / len(images)
+        yield from ((found, seconds) for found in labels)
+
+
 def run_segment(
     manifest_path: str | Path,
     shard: str,
@@ -61,12 +87,14 @@ def run_segment(
     table_path: str | Path,
     algorithm: str | None = None,
     workers: int = 1,
+    device: str = "cpu",
 ) -> None:
     """Label images of the shard with ``params["algorithm"]``.
 
     ``params`` is the config's ``segmentation`` section; ``algorithm`` overrides the algorithm
     named there (the segmentation comparison's alternatives). ``workers``: processes that
-    segment at once; the labels do not depend on it.
+    segment at once (threads of the torch backend); the labels do not depend on it. ``device``
+    (the config's): where SLIC's torch backend runs.
     """
     algorithm = algorithm or params["algorithm"]
     options = algorithm_params(params, algorithm)
@@ -74,7 +102,11 @@ def run_segment(
     sources = [ImageSource.from_row(row) for row in rows.itertuples()]
     records = []
     with ArrayWriter(labels_path) as labels_out:
-        results = _segmented(sources, algorithm, options, workers)
+        if algorithm == "slic" and options["backend"] == "torch":
+            batch_size = params.get("batch_size", default("segmentation", "batch_size"))
+            results = _segmented_on_device(sources, options, device, batch_size, workers)
+        else:
+            results = _segmented(sources, algorithm, options, workers)
         for row, (labels, seconds) in zip(rows.itertuples(), results, strict=True):
             labels_out.add(row.image_id, labels)
             records.append(
