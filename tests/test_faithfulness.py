@@ -203,3 +203,37 @@ def test_insertion_probe_finds_the_shortest_sufficient_prefix_in_batches_and_rem
     # another ranking is another insertion
     assert probe.shortest_sufficient(order[::-1], 0.45) == 5
     assert probe.probabilities(order[::-1], [1])[0] == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("steps", [1, 3, 10])
+def test_curves_classify_each_distinct_image_once(steps):
+    """2 x steps images for both curves (they share the image and its blur), each curve equal
+    to classifying every one of its steps separately."""
+    image, labels = _striped_case()
+    order = np.array([9, 2, 5, 0, 7, 1, 3, 8, 4, 6])
+    scores = np.empty(10)
+    scores[order] = np.arange(10, 0, -1)
+    classify = _ShareOfImage(image)
+    curves = region_curves(classify, image, labels, scores, 0, steps=steps, batch_size=4)
+    assert sum(classify.calls) == 2 * steps
+    background = blurred(image)
+    rank = np.empty(10, dtype=int)
+    rank[order] = np.arange(10)
+    for fraction, deleted, inserted in zip(
+        curves.fractions, curves.deletion, curves.insertion, strict=True
+    ):
+        gone = (rank[labels] < round(fraction * 10))[..., None]
+        one = lambda picture: classify(picture[None])[0, 0]  # noqa: E731
+        assert deleted == one(np.where(gone, background, image))
+        assert inserted == one(np.where(gone, image, background))
+
+
+def test_kept_classifies_equal_masks_once_and_answers_each():
+    image, labels = _striped_case()
+    classify = _ShareOfImage(image)
+    left, right = labels < 3, labels >= 8
+    masks = [left, right, left.copy(), np.ones_like(left), right]
+    kept = kept_probabilities(classify, image, masks, 0, batch_size=8)
+    assert classify.calls == [3]
+    np.testing.assert_allclose(kept, [0.3, 0.2, 0.3, 1.0, 0.2])
+    assert kept_probabilities(classify, image, [], 0).shape == (0,)

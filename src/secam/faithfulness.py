@@ -69,12 +69,26 @@ def kept_probabilities(
     masks: Sequence[np.ndarray],
     target: int,
     batch_size: int = 4,
+    background: np.ndarray | None = None,
 ) -> np.ndarray:
     """The class's probability with only each mask's pixels kept and the rest blurred (the
-    insertion of an explanation mask, whatever made it: regions or thresholded pixels)."""
-    background = blurred(image)
-    kept = [np.where(np.asarray(mask, bool)[..., None], image, background) for mask in masks]
-    return _classified(classify, kept, target, batch_size)
+    insertion of an explanation mask, whatever made it: regions or thresholded pixels).
+
+    Equal masks (two selections that chose the same regions) are classified once;
+    ``background``: the image already blurred (:func:`blurred`), when the caller has it."""
+    background = blurred(image) if background is None else background
+    position: dict[bytes, int] = {}
+    distinct: list[np.ndarray] = []
+    which = []
+    for mask in masks:
+        mask = np.asarray(mask, bool)
+        key = np.packbits(mask).tobytes()  # the masks share the image's shape
+        if key not in position:
+            position[key] = len(distinct)
+            distinct.append(mask)
+        which.append(position[key])
+    kept = [np.where(mask[..., None], image, background) for mask in distinct]
+    return _classified(classify, kept, target, batch_size)[which]
 
 
 class InsertionProbe:
@@ -147,16 +161,25 @@ def region_curves(
     target: int,
     steps: int = 10,
     batch_size: int = 4,
+    background: np.ndarray | None = None,
 ) -> Curves:
-    """Deletion and insertion curves over ``steps`` equal shares of the ranked superpixels."""
+    """Deletion and insertion curves over ``steps`` equal shares of the ranked superpixels.
+
+    The two curves share their ends, the image (nothing deleted, everything inserted) and the
+    blurred image (the reverse), so 2 x steps distinct images are classified, the least there
+    is. ``background``: the image already blurred (:func:`blurred`), when the caller has it."""
     order = rank_regions(scores)
     n = order.size
     fractions = np.linspace(0.0, 1.0, steps + 1)
-    counts = np.unique(np.round(fractions * n).astype(int))
+    counts = np.unique(np.round(fractions * n).astype(int))  # 0 first, n last
     fractions = counts / n
     pixel_rank = _pixel_ranks(labels, order)
-    background = blurred(image)
-    deleted = [np.where((pixel_rank < k)[..., None], background, image) for k in counts]
-    inserted = [np.where((pixel_rank < k)[..., None], image, background) for k in counts]
-    values = _classified(classify, deleted + inserted, target, batch_size)
-    return Curves(fractions, values[: len(counts)], values[len(counts) :])
+    background = blurred(image) if background is None else background
+    inner = counts[1:-1]
+    deleted = [np.where((pixel_rank < k)[..., None], background, image) for k in inner]
+    inserted = [np.where((pixel_rank < k)[..., None], image, background) for k in inner]
+    values = _classified(classify, [image, background, *deleted, *inserted], target, batch_size)
+    whole, blank, middle = values[0], values[1], values[2:]
+    deletion = np.concatenate([[whole], middle[: len(inner)], [blank]])
+    insertion = np.concatenate([[blank], middle[len(inner) :], [whole]])
+    return Curves(fractions, deletion, insertion)

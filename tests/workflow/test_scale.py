@@ -78,5 +78,6 @@ def test_slurm_profile_plans_gpu_jobs_on_the_gpu_partition(tmp_path):
             assert resources["slurm_partition"] == "<gpu partition>"
             assert int(resources["mem_mb"]) >= 8000 and int(resources["runtime"]) >= 10
         elif rule != "all":
-            assert "gpu" not in resources, (rule, resources)
+            # segment asks for a GPU only with segmentation.backend: torch
+            assert resources.get("gpu", "0") == "0", (rule, resources)
             assert resources["slurm_partition"] == "<cpu partition>"

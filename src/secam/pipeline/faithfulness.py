@@ -10,7 +10,7 @@ import pandas as pd
 
 from secam.artifacts import TABLES, open_arrays, read_table, write_table
 from secam.explanation import explain_map
-from secam.faithfulness import kept_probabilities, region_curves
+from secam.faithfulness import blurred, kept_probabilities, region_curves
 from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
 from secam.lime import probability_fn
@@ -66,6 +66,7 @@ def run_faithfulness(
             batch_size = batch_size_for(options["batch_size"], model.device.type)
             watch = Stopwatch(model.device)
             with watch.lap("curves"):
+                background = blurred(image)  # once for the curves and the kept shares
                 curves = region_curves(
                     probability_fn(model),
                     image,
@@ -74,6 +75,7 @@ def run_faithfulness(
                     target,
                     steps=options["steps"],
                     batch_size=batch_size,
+                    background=background,
                 )
             names = selections.loc[row.image_id]
             kept = kept_probabilities(
@@ -82,6 +84,7 @@ def run_faithfulness(
                 [masks[f"{row.image_id}/{name}"] for name in names],
                 target,
                 batch_size,
+                background,
             )
             # the insertion curve ends on the whole image: the class's full probability
             kept = kept / curves.insertion[-1]
