@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from secam.integrity import DAMAGED_SUFFIX, DamagedArtifactError, set_aside
-from secam.pipeline.common import PROGRESS_LOGGER
+from secam.pipeline.common import PROGRESS_LOGGER, limit_threads
 from secam.pipeline.explain import ExplanationOutputs, ShardInputs
 
 
@@ -29,7 +29,10 @@ def logged(snakemake: Any) -> Iterator[None]:
     A damaged input (:class:`DamagedArtifactError`) is moved aside before the job fails, so
     that the next run sees it missing and reruns the job that writes it; its message goes to
     the terminal as well as to the log.
+
+    Every job runs on the threads Snakemake gives it (:func:`limit_threads`).
     """
+    limit_threads(snakemake.threads)
     with _setting_aside_damaged_inputs():
         if not snakemake.log:
             with _progress_to(sys.__stderr__):

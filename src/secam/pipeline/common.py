@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -31,14 +34,37 @@ def shard_rows(manifest_path: str | Path, shard: str) -> pd.DataFrame:
     return manifest[manifest["shard"] == shard].sort_values("image_id").reset_index(drop=True)
 
 
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def limit_threads(threads: int) -> int:
+    """Hold the job to the ``threads`` it was given, and never more: torch's intra- and
+    inter-op pools and the BLAS and OpenMP pools of numpy, scipy and scikit-learn.
+
+    On a machine whose other cores are busy, torch with more threads than free cores ran a
+    forward pass ten times slower than with one (issue 19), so a job uses only the threads
+    Snakemake counts for it; the timing tables record the number."""
+    from threadpoolctl import threadpool_limits
+
+    threads = max(1, int(threads))
+    for variable in THREAD_VARIABLES:  # for libraries loaded after this call
+        os.environ[variable] = str(threads)
+    threadpool_limits(threads)  # those loaded already
+    torch = sys.modules.get("torch")  # not imported for it: a job without a model stays light
+    if torch is not None:
+        torch.set_num_threads(threads)
+        # settable once per process, before torch first runs operators in parallel
+        with contextlib.suppress(RuntimeError):
+            torch.set_num_interop_threads(threads)
+    return threads
+
+
 def load_configured_model(name: str, config: dict[str, Any], threads: int = 1) -> LoadedModel:
     # torch is imported here, not at module level: the stages without a model (segment,
     # evaluate, report) then start in under a second instead of paying torch's import.
-    import torch
-
     from secam.models.registry import load_model
 
-    torch.set_num_threads(max(1, int(threads)))
+    limit_threads(threads)
     options = config["model_options"].get(name, {})
     factory = options.get("factory")
     return load_model(

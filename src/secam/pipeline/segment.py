@@ -22,7 +22,7 @@ from secam.artifacts import ArrayWriter, write_table
 from secam.config import default
 from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
-from secam.pipeline.common import batch_size_for, shard_rows
+from secam.pipeline.common import batch_size_for, limit_threads, shard_rows
 from secam.segmentation import algorithm_params, segment, segment_batch
 
 
@@ -64,12 +64,10 @@ def _segmented_on_device(
 ) -> Iterator[tuple[np.ndarray, float]]:
     """SLIC's torch backend: ``batch_size`` images at a time on ``device``; each image is
     charged its batch's seconds over the batch's size."""
-    import torch
-
     from secam.models.registry import resolve_device
 
     target = resolve_device(device)
-    torch.set_num_threads(max(1, threads))
+    limit_threads(threads)
     size = batch_size_for(batch_size, target.type)
     for start in range(0, len(sources), size):
         images = [load_rgb(source) for source in sources[start : start + size]]
