@@ -18,6 +18,8 @@ leaves SeCAM's segmentation out, for reference),
 lime-batched/inference <= 1.25, lime/lime-batched >= 2 (CPU) or >= 20 (GPU), lime/secam >= 100,
 and SeCAM images per second on batches of 64 (maps for the whole batch from one forward,
 upsampling and region means on the device; segmentation excluded, it runs in parallel workers).
+End to end on the device: SeCAM with SLIC's torch backend against CAM, per image in batches of
+1 (and 64 on CUDA); goal on a GPU: SeCAM at most 2x CAM (issue 19).
 Agreement (lime-batched vs the package, num_samples as given): top-3 overlap and Spearman
 correlation of region weights between lime-batched (seed 0) and the package (seed 1), beside
 the same between the package's seeds 0 and 1, and the largest same-seed difference.
@@ -50,7 +52,7 @@ from secam.lime.batched import lime_batched_region_scores
 from secam.lime.reference import lime_region_scores
 from secam.models.registry import LoadedModel, load_model
 from secam.regions import region_means, upsample
-from secam.segmentation import segment
+from secam.segmentation import segment, segment_batch
 from secam.selection import Selection, select_regions
 from secam.timing import synchronize
 
@@ -124,6 +126,30 @@ def batch_throughput(model: LoadedModel, images: list[np.ndarray], labels, batch
     run()
     seconds = min(timed(model.device, run)[0] for _ in range(3))
     return batch / seconds
+
+
+def end_to_end_per_image(model: LoadedModel, images: list[np.ndarray], batch: int) -> dict:
+    """Seconds per image in batches of ``batch`` on the model's device: CAM (forward, maps,
+    full-resolution upsampling) and SeCAM end to end (the same, SLIC's torch backend on the
+    device, and the region means), with their ratio. The best of 3 runs after a warm-up."""
+    mapper = make_mapper(model, "cam" if model.head_path == "cam" else "gradient")
+    chosen = [images[i % len(images)] for i in range(batch)]
+    device = str(model.device)
+
+    def cam() -> list[torch.Tensor]:
+        maps = mapper(model.preprocessing(chosen, model.device)).maps
+        return [upsample(grid, image.shape[:2]) for grid, image in zip(maps, chosen, strict=True)]
+
+    def secam() -> None:
+        labels = segment_batch(chosen, backend="torch", device=device)
+        for full, label in zip(cam(), labels, strict=True):
+            region_means(full, torch.from_numpy(label).to(model.device))
+
+    seconds = {}
+    for name, run in (("cam", cam), ("secam_end_to_end", secam)):
+        run()
+        seconds[name] = min(timed(model.device, run)[0] for _ in range(3)) / batch
+    return {**seconds, "secam_end_to_end_over_cam": seconds["secam_end_to_end"] / seconds["cam"]}
 
 
 def overlap_top3(a: np.ndarray, b: np.ndarray) -> float:
@@ -207,6 +233,11 @@ def main() -> None:
         "lime_over_secam": median["lime"] / median["secam"],
     }
     throughput = batch_throughput(model, images, labels_all, args.throughput_batch)
+    # SeCAM with its segmentation on the model's device (SLIC's torch backend), against CAM
+    end_to_end = {
+        str(batch): end_to_end_per_image(model, images, batch)
+        for batch in ((1, args.throughput_batch) if device.type == "cuda" else (1,))
+    }
     result = {
         "device": torch.cuda.get_device_name(device)
         if device.type == "cuda"
@@ -221,6 +252,7 @@ def main() -> None:
         "median_seconds": median,
         "ratios": ratios,
         "secam_images_per_second_batch": {str(args.throughput_batch): throughput},
+        "torch_slic_end_to_end_seconds_per_image_by_batch": end_to_end,
         "agreement": {k: statistics.mean(v) for k, v in agreement.items()},
         "same_seed_max_abs_difference": same_seed_difference,
     }

@@ -133,3 +133,20 @@ def test_cuda_labels_equal_the_cpu_labels(photographs, embedded):
     for image, gpu in zip(images, slic(images, device="cuda"), strict=True):
         truth = reference(image)
         assert adjusted_rand_score(truth.ravel(), gpu.ravel()) > FLOAT32_ARI_FLOOR
+
+
+def test_odd_images_give_skimages_labels_alone_and_in_one_batch():
+    """Tiny, flat, one-row, thin and black images: where a grid has few cells, none, or no
+    colour to cluster on."""
+    noise = np.random.default_rng(0).integers(0, 256, size=(300, 50, 3), dtype=np.uint8)
+    images = [
+        noise[:5, :7],
+        np.full((40, 60, 3), 128, dtype=np.uint8),
+        noise[:1],
+        noise[:, :20],
+        np.zeros((30, 30, 3), dtype=np.uint8),
+    ]
+    together = slic(images, dtype=torch.float64)
+    for image, labels in zip(images, together, strict=True):
+        assert np.array_equal(labels, reference(image))
+        assert np.array_equal(labels, slic([image], dtype=torch.float64)[0])
