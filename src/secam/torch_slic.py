@@ -212,9 +212,10 @@ def _cluster(
     inside_image = torch.nn.functional.pad(valid, pad).reshape(shape)
     y = torch.arange(n_rows * tile, device=device, dtype=dtype).view(1, n_rows, tile, 1, 1)
     x = torch.arange(n_cols * tile, device=device, dtype=dtype).view(1, 1, 1, n_cols, tile)
-    tile_first = torch.arange(n_rows, device=device, dtype=dtype) * tile
-    tile_last = torch.arange(n_cols, device=device, dtype=dtype) * tile
-    spans = (tile_first, tile_first + tile - 1, tile_last, tile_last + tile - 1)
+    row_starts = torch.arange(n_rows, device=device, dtype=dtype) * tile
+    col_starts = torch.arange(n_cols, device=device, dtype=dtype) * tile
+    spans = (row_starts, row_starts + tile - 1, col_starts, col_starts + tile - 1)
+    pixels = torch.stack([lightness, green_red, blue_yellow], dim=-1)  # for the centre update
 
     heights = as_tensor([h for h, _ in sizes])[:, None]
     widths = as_tensor([w for _, w in sizes])[:, None]
@@ -251,7 +252,6 @@ def _cluster(
             best = torch.where(closer, distance, best)
             nearest = torch.where(closer, per_tile(k), nearest)
         labels = torch.where(inside_image, nearest, -1)  # no window holds it: centre kept
-        pixels = torch.stack([lightness, green_red, blue_yellow], dim=-1)
         centres, alive = _moved_centres(labels, pixels, y, x, k_max)
     return labels.reshape(batch, n_rows * tile, n_cols * tile)[:, :height, :width]
 
