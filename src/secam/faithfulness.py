@@ -16,7 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
+import scipy.fft
+import torch
 from scipy.integrate import trapezoid
 
 from secam.selection import rank_regions
@@ -40,10 +41,68 @@ class Curves:
 
 
 def blurred(image: np.ndarray, sigma: float | None = None) -> np.ndarray:
-    """A Gaussian-blurred copy: removed pixels lose their detail but keep the image's colours."""
+    """A Gaussian-blurred copy: removed pixels lose their detail but keep the image's colours.
+
+    ``scipy.ndimage.gaussian_filter``'s blur (kernel truncated at 4 sigma, edges mirrored), computed
+    in the frequency domain: sigma is a twentieth of the image's longer side, so the direct
+    filter's 201 taps per pixel cost four of EfficientNet-Lite0's forward passes (57 against 6 ms
+    on a 500 x 375 photograph; issue 19). In float64 within each pass, so the uint8 result is
+    scipy's."""
     sigma = sigma if sigma is not None else max(image.shape[:2]) / 20
-    smooth = ndimage.gaussian_filter(image.astype(np.float32), sigma=(sigma, sigma, 0))
+    smooth = image.astype(np.float32)
+    for axis in (0, 1):  # scipy keeps float32 between the two passes too
+        smooth = _gaussian_along(smooth.astype(np.float64), float(sigma), axis).astype(np.float32)
     return np.clip(np.round(smooth), 0, 255).astype(np.uint8)
+
+
+def _gaussian_along(values: np.ndarray, sigma: float, axis: int) -> np.ndarray:
+    """scipy's 1-D Gaussian (``mode="reflect"``) along ``axis``, through the DCT or the FFT.
+
+    Mirroring the edges makes the signal periodic with twice its length, so the blur is a
+    product in the DCT-II basis; the DCT is fast only for lengths of small prime factors, so
+    other lengths are mirrored explicitly and convolved through a zero-padded FFT instead.
+    The transforms use as many workers as torch has threads: the job's share of the cores."""
+    workers = torch.get_num_threads()
+    radius = int(4.0 * sigma + 0.5)
+    offsets = np.arange(-radius, radius + 1)
+    kernel = np.exp(-0.5 * (offsets / sigma) ** 2) if sigma > 0 else (offsets == 0) * 1.0
+    kernel /= kernel.sum()
+    length = values.shape[axis]
+    shape = [1] * values.ndim
+    if _largest_prime_factor(length) <= _DCT_PRIME_LIMIT:
+        # the DCT's gains: the spectrum of the kernel wrapped onto the period
+        periodic = np.zeros(2 * length)
+        np.add.at(periodic, offsets % (2 * length), kernel)
+        shape[axis] = length
+        gain = scipy.fft.rfft(periodic).real[:length].reshape(shape)
+        spectrum = scipy.fft.dct(values, axis=axis, workers=workers) * gain
+        return scipy.fft.idct(spectrum, axis=axis, workers=workers)
+    padding = [(0, 0)] * values.ndim
+    padding[axis] = (radius, radius)
+    mirrored = np.pad(values, padding, mode="symmetric")  # scipy's "reflect"
+    size = scipy.fft.next_fast_len(mirrored.shape[axis], real=True)
+    padded_kernel = np.zeros(size)
+    padded_kernel[: kernel.size] = kernel
+    shape[axis] = size // 2 + 1
+    spectrum = scipy.fft.rfft(mirrored, n=size, axis=axis, workers=workers)
+    spectrum *= scipy.fft.rfft(padded_kernel).reshape(shape)
+    full = scipy.fft.irfft(spectrum, n=size, axis=axis, workers=workers)
+    # the causal kernel puts output i at input i - radius of the mirrored signal
+    return np.take(full, np.arange(2 * radius, 2 * radius + length), axis=axis)
+
+
+# DCT lengths with a prime factor above this cost more than the padded FFT (measured on lengths
+# 322 to 1000: 1.5x to 3x more from 109 up, half as much up to 41)
+_DCT_PRIME_LIMIT = 50
+
+
+def _largest_prime_factor(number: int) -> int:
+    largest, factor = 1, 2
+    while factor * factor <= number:
+        while number % factor == 0:
+            largest, number = factor, number // factor
+        factor += 1
+    return max(largest, number)
 
 
 def _pixel_ranks(labels: np.ndarray, order: np.ndarray) -> np.ndarray:
