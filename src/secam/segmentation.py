@@ -71,22 +71,9 @@ def segment_batch(
     """:func:`segment` of each image. SLIC's torch backend segments them together on
     ``device``; every other algorithm and backend one by one on the CPU."""
     options = _options(algorithm, params)
-    if algorithm == "slic" and options["backend"] == "torch":
-        from secam.torch_slic import slic as torch_slic  # torch only where asked for
-
-        factor = int(options["downscale"])
-        labels = torch_slic(
-            [_area_downscaled(image, factor) for image in images],
-            n_segments=int(options["n_segments"]),
-            compactness=float(options["compactness"]),
-            sigma=float(options["sigma"]),
-            device=device,
-        )
-        return [
-            _sequential(_nearest_upscaled(found, image.shape[:2], factor))
-            for found, image in zip(labels, images, strict=True)
-        ]
-    return [_segment_one(image, algorithm, options) for image in images]
+    if algorithm == "slic":
+        return _slic(images, options, device)
+    return [_sequential(_other(image, algorithm, options)) for image in images]
 
 
 def _options(algorithm: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -101,29 +88,38 @@ def _options(algorithm: str, params: dict[str, Any]) -> dict[str, Any]:
     return options
 
 
-def _segment_one(image: np.ndarray, algorithm: str, options: dict[str, Any]) -> np.ndarray:
-    if algorithm == "slic":
-        factor = int(options["downscale"])
-        labels = slic(
-            _area_downscaled(image, factor),
-            n_segments=int(options["n_segments"]),
-            compactness=float(options["compactness"]),
-            sigma=float(options["sigma"]),
-            start_label=0,
-            channel_axis=-1,
-        )
-        labels = _nearest_upscaled(labels, image.shape[:2], factor)
-    elif algorithm == "quickshift":
-        labels = _quickshift(image, options)
+def _slic(images: Sequence[np.ndarray], options: dict[str, Any], device: str) -> list[np.ndarray]:
+    """SLIC of each image, on its area-downscaled copy where ``downscale`` > 1."""
+    factor = int(options["downscale"])
+    small = [_area_downscaled(image, factor) for image in images]
+    common = {
+        "n_segments": int(options["n_segments"]),
+        "compactness": float(options["compactness"]),
+        "sigma": float(options["sigma"]),
+    }
+    if options["backend"] == "torch":
+        from secam.torch_slic import slic as torch_slic  # torch only where asked for
+
+        found = torch_slic(small, device=device, **common)
     else:
-        labels = felzenszwalb(
-            image,
-            scale=float(options["scale"]),
-            sigma=float(options["sigma"]),
-            min_size=int(options["min_size"]),
-            channel_axis=-1,
-        )
-    return _sequential(labels)
+        found = [slic(copy, start_label=0, channel_axis=-1, **common) for copy in small]
+    return [
+        _sequential(_nearest_upscaled(labels, image.shape[:2], factor))
+        for labels, image in zip(found, images, strict=True)
+    ]
+
+
+def _other(image: np.ndarray, algorithm: str, options: dict[str, Any]) -> np.ndarray:
+    """Quickshift's or Felzenszwalb's labels."""
+    if algorithm == "quickshift":
+        return _quickshift(image, options)
+    return felzenszwalb(
+        image,
+        scale=float(options["scale"]),
+        sigma=float(options["sigma"]),
+        min_size=int(options["min_size"]),
+        channel_axis=-1,
+    )
 
 
 def _sequential(labels: np.ndarray) -> np.ndarray:

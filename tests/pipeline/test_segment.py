@@ -26,7 +26,8 @@ def test_segmentation_workers_do_not_change_the_labels(manifest, tmp_path):
 
 def test_torch_backend_segments_in_batches_like_skimage(manifest, tmp_path, monkeypatch):
     """SLIC's torch backend in the stage: batches of 3 over seven images (a partial last
-    batch) give the labels of one image at a time, and agree with skimage's stage."""
+    batch), like-sized images together, give the labels of one image at a time, agree with
+    skimage's stage, and the table lists the images in manifest order."""
     from sklearn.metrics import adjusted_rand_score
 
     import secam.torch_slic
@@ -36,7 +37,7 @@ def test_torch_backend_segments_in_batches_like_skimage(manifest, tmp_path, monk
     monkeypatch.setattr(
         secam.torch_slic,
         "slic",
-        lambda images, **kw: batches.append(len(images)) or slic(images, **kw),
+        lambda images, **kw: batches.append([i.shape[:2] for i in images]) or slic(images, **kw),
     )
     outputs = {}
     for name, extra in {
@@ -48,11 +49,15 @@ def test_torch_backend_segments_in_batches_like_skimage(manifest, tmp_path, monk
         labels, table = tmp_path / f"{name}.npz", tmp_path / f"{name}.parquet"
         run_segment(manifest, "shard00000", params, labels, table, workers=2, device="cpu")
         outputs[name] = (read_arrays(labels), read_table(table, "segments"))
-    (skimage, _), (batched, table), (single, _) = outputs.values()
-    assert batches == [3, 3, 1] + [1] * 7
-    assert list(batched) == list(skimage) and len(batched) == 7
+    (skimage, skimage_table), (batched, table), (single, _) = outputs.values()
+    assert [len(shapes) for shapes in batches] == [3, 3, 1] + [1] * 7
+    shapes = [shape for batch in batches[:3] for shape in batch]
+    assert shapes == sorted(shapes) and len(set(shapes)) > 1  # by size, and sizes to sort
+    assert sorted(batched) == sorted(skimage) and len(batched) == 7
     for image_id, labels in batched.items():
         assert np.array_equal(labels, single[image_id])
         assert adjusted_rand_score(skimage[image_id].ravel(), labels.ravel()) > 0.99
+    assert table["image_id"].tolist() == skimage_table["image_id"].tolist()
+    assert table["image_id"].tolist() == list(skimage)  # the manifest's order
     assert (table["n_regions"] == [int(batched[i].max()) + 1 for i in table["image_id"]]).all()
     assert (table["seconds"] > 0).all()

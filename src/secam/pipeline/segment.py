@@ -1,8 +1,9 @@
 """Segment: superpixels of every image of a shard, computed once and shared by all methods.
 
 Images are segmented by ``workers`` processes at once (SLIC and its alternatives run on one
-core each), or, with SLIC's torch backend, in batches on the run's device; labels stream to the
-NPZ in manifest order either way.
+core each), or, with SLIC's torch backend, in batches of like-sized images on the run's device.
+Labels stream to the NPZ as they are found (in manifest order, or in the batches' order); the
+table lists the images in manifest order.
 """
 
 from __future__ import annotations
@@ -38,43 +39,49 @@ def _segment_one(
 
 def _segmented(
     sources: list[ImageSource], algorithm: str, options: dict[str, Any], workers: int
-) -> Iterator[tuple[np.ndarray, float]]:
+) -> Iterator[tuple[int, np.ndarray, float]]:
+    """Each image's position in ``sources`` with its labels and seconds, in that order."""
     if workers <= 1 or len(sources) <= 1:
-        for source in sources:
-            yield _segment_one(source, algorithm, options)
+        for position, source in enumerate(sources):
+            yield position, *_segment_one(source, algorithm, options)
         return
     # fork starts a worker in milliseconds and is safe here: this stage starts no threads (it
     # never imports torch). Elsewhere spawn, the platform's default.
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     with ProcessPoolExecutor(min(workers, len(sources)), mp_context=context) as pool:
-        yield from pool.map(
-            _segment_one,
-            sources,
-            [algorithm] * len(sources),
-            [options] * len(sources),
+        found = pool.map(
+            _segment_one, sources, [algorithm] * len(sources), [options] * len(sources)
         )
+        yield from ((position, *result) for position, result in enumerate(found))
 
 
 def _segmented_on_device(
     sources: list[ImageSource],
+    shapes: list[tuple[int, int]],
     options: dict[str, Any],
     device: str,
     batch_size: int | dict[str, int],
     threads: int,
-) -> Iterator[tuple[np.ndarray, float]]:
-    """SLIC's torch backend: ``batch_size`` images at a time on ``device``; each image is
-    charged its batch's seconds over the batch's size."""
+) -> Iterator[tuple[int, np.ndarray, float]]:
+    """SLIC's torch backend: ``batch_size`` images at a time on ``device``, each image's
+    position in ``sources`` with its labels; each image is charged its batch's seconds over the
+    batch's size. A batch is padded to its largest image, so images go in order of their
+    manifest ``shapes`` (height, width): portrait and landscape photographs are not mixed."""
     from secam.models.registry import resolve_device
 
     target = resolve_device(device)
     limit_threads(threads)
     size = batch_size_for(batch_size, target.type)
-    for start in range(0, len(sources), size):
-        images = [load_rgb(source) for source in sources[start : start + size]]
+    order = sorted(range(len(sources)), key=lambda position: (shapes[position], position))
+    for start in range(0, len(order), size):
+        positions = order[start : start + size]
+        images = [load_rgb(sources[position]) for position in positions]
         begin = time.perf_counter()
         labels = segment_batch(images, "slic", device=str(target), **options)  # back on host
         seconds = (time.perf_counter() - begin) / len(images)
-        yield from ((found, seconds) for found in labels)
+        yield from (
+            (position, found, seconds) for position, found in zip(positions, labels, strict=True)
+        )
 
 
 def run_segment(
@@ -98,25 +105,29 @@ def run_segment(
     options = algorithm_params(params, algorithm)
     rows = shard_rows(manifest_path, shard)
     sources = [ImageSource.from_row(row) for row in rows.itertuples()]
-    records = []
+    image_ids = rows["image_id"].tolist()
+    records = {}
     with ArrayWriter(labels_path) as labels_out:
         if algorithm == "slic" and options["backend"] == "torch":
             batch_size = params.get("batch_size", default("segmentation", "batch_size"))
-            results = _segmented_on_device(sources, options, device, batch_size, workers)
+            shapes = list(zip(rows["height"], rows["width"], strict=True))
+            results = _segmented_on_device(sources, shapes, options, device, batch_size, workers)
         else:
             results = _segmented(sources, algorithm, options, workers)
-        for row, (labels, seconds) in zip(rows.itertuples(), results, strict=True):
-            labels_out.add(row.image_id, labels)
-            records.append(
-                {
-                    "image_id": row.image_id,
-                    "algorithm": algorithm,
-                    "n_regions": int(labels.max()) + 1,
-                    "seconds": seconds,
-                }
-            )
+        for position, labels, seconds in results:
+            image_id = image_ids[position]
+            labels_out.add(image_id, labels)
+            records[position] = {
+                "image_id": image_id,
+                "algorithm": algorithm,
+                "n_regions": int(labels.max()) + 1,
+                "seconds": seconds,
+            }
     write_table(
-        pd.DataFrame(records, columns=["image_id", "algorithm", "n_regions", "seconds"]),
+        pd.DataFrame(
+            [records[position] for position in sorted(records)],
+            columns=["image_id", "algorithm", "n_regions", "seconds"],
+        ),
         table_path,
         "segments",
     )
