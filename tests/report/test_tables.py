@@ -7,6 +7,7 @@ from secam.report.tables import (
     accuracy_table,
     chosen_sizes,
     compact,
+    hand_picked,
     paired_differences,
     quantitative,
     render,
@@ -15,6 +16,17 @@ from secam.report.tables import (
 )
 
 from .conftest import sample_metrics
+
+
+def test_hand_picked_is_a_boolean_mask_even_of_no_rows():
+    """The paper's selections (top-k, threshold, the full image) against those sized without a
+    hand-picked k; of no rows a boolean mask still (pandas keeps the string dtype of an empty
+    mapped string column, and combining it with '&' is deprecated)."""
+    names = pd.Series(["top2", "thr80", "all", "gap", "suff90"], dtype="str")
+    assert hand_picked(names).tolist() == [True, True, True, False, False]
+    empty = hand_picked(names[:0])
+    assert empty.dtype == bool
+    assert (pd.Series([], dtype=bool) & empty).dtype == bool
 
 
 def test_quantitative_and_paired_tables():

@@ -48,7 +48,7 @@ def draw_timing(timings: pd.DataFrame, outputs: Sequence[str | Path]) -> None:
             "ax": axis,
         }
         sns.boxplot(**common, fliersize=0, linewidth=0.8)
-        sns.stripplot(**common, dodge=True, size=3, color="0.2", legend=False)
+        sns.stripplot(**common, dodge=True, size=3, palette="dark:0.2", legend=False)
     axis.set_yscale("log")
     axis.set_xlabel("")
     axis.set_ylabel("seconds per explanation (log scale)", fontsize=FONT_SIZE + 1)

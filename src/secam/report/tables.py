@@ -95,9 +95,10 @@ def quantitative(metrics: pd.DataFrame, resamples: int = 2000, seed: int = 0) ->
 
 def hand_picked(selections: pd.Series) -> pd.Series:
     """Which rows hold one of the paper's selections (top-k, threshold, or the full image)."""
+    # bool even when empty: mapping no strings keeps the string dtype
     return selections.map(
         lambda name: name == FULL_IMAGE_SELECTION or Selection.parse(name).hand_picked
-    )
+    ).astype(bool)
 
 
 def chosen_sizes(metrics: pd.DataFrame) -> pd.DataFrame:
