@@ -122,17 +122,39 @@ def test_bad_input_is_refused_clearly():
     assert slic([]) == []
 
 
+def test_sums_on_cuda_are_ordered_and_the_mode_restored():
+    """The centres' sums run in torch's deterministic mode on CUDA only (index_add_ otherwise
+    adds floats in the order its atomics land), and the process's own setting comes back."""
+    from secam.torch_slic import _deterministic_sums
+
+    before = torch.are_deterministic_algorithms_enabled()
+    try:
+        for setting in (False, True):
+            torch.use_deterministic_algorithms(setting)
+            with _deterministic_sums(torch.device("cuda")):
+                assert torch.are_deterministic_algorithms_enabled()
+            assert torch.are_deterministic_algorithms_enabled() is setting
+            with _deterministic_sums(torch.device("cpu")):
+                assert torch.are_deterministic_algorithms_enabled() is setting
+    finally:
+        torch.use_deterministic_algorithms(before)
+
+
 @pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-def test_cuda_labels_equal_the_cpu_labels(photographs, embedded):
+def test_cuda_labels_equal_the_cpu_labels_on_every_run(photographs, embedded):
     images = photographs + embedded
     on_cpu = slic(images, dtype=torch.float64)
     on_gpu = slic(images, dtype=torch.float64, device="cuda")
     for cpu, gpu in zip(on_cpu, on_gpu, strict=True):
         assert np.array_equal(cpu, gpu)
-    for image, gpu in zip(images, slic(images, device="cuda"), strict=True):
+    in_float32 = slic(images, device="cuda")
+    for image, gpu in zip(images, in_float32, strict=True):
         truth = reference(image)
         assert adjusted_rand_score(truth.ravel(), gpu.ravel()) > FLOAT32_ARI_FLOOR
+    # the centres' sums are in a fixed order on the GPU too: the same labels on every run
+    for first, again in zip(in_float32, slic(images, device="cuda"), strict=True):
+        assert np.array_equal(first, again)
 
 
 def test_odd_images_give_skimages_labels_alone_and_in_one_batch():

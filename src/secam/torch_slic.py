@@ -28,8 +28,9 @@ Agreement with skimage and speed: ``benchmarks/bench_segmentation.py``.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -215,7 +216,10 @@ def _cluster(
     row_starts = torch.arange(n_rows, device=device, dtype=dtype) * tile
     col_starts = torch.arange(n_cols, device=device, dtype=dtype) * tile
     spans = (row_starts, row_starts + tile - 1, col_starts, col_starts + tile - 1)
-    pixels = torch.stack([lightness, green_red, blue_yellow], dim=-1)  # for the centre update
+    # what the centre update averages, laid out once: (pixels, 5) = y, x, L, a, b
+    features_of_pixels = torch.stack(
+        [y.expand(shape), x.expand(shape), lightness, green_red, blue_yellow], dim=-1
+    ).reshape(-1, 5)
 
     heights = as_tensor([h for h, _ in sizes])[:, None]
     widths = as_tensor([w for _, w in sizes])[:, None]
@@ -245,14 +249,19 @@ def _cluster(
             in_rows = (y >= per_tile(top[images, k])) & (y < per_tile(bottom[images, k]))
             in_rows &= per_tile(usable[..., m])
             in_cols = (x >= per_tile(left[images, k])) & (x < per_tile(right[images, k]))
+            # outside the window a squared offset is infinite, so the pixel cannot join: the
+            # window is applied to a tile's rows and columns, not to each of its pixels
+            rows = torch.where(in_rows, (cy - y) ** 2, math.inf)  # (B, R, t, C, 1)
+            cols = torch.where(in_cols, (cx - x) ** 2, math.inf)  # (B, R, 1, C, t)
             # skimage's order of operations, so that float64 gives its distances to the bit
-            colour = (lightness - c_l) ** 2 + (green_red - c_a) ** 2 + (blue_yellow - c_b) ** 2
-            distance = ((cy - y) ** 2 + (cx - x) ** 2) * weight + colour
-            closer = (in_rows & in_cols) & (distance < best)
+            colour = (lightness - c_l).square_()
+            colour.add_((green_red - c_a).square_()).add_((blue_yellow - c_b).square_())
+            distance = (rows + cols).mul_(weight).add_(colour)
+            closer = distance < best
             best = torch.where(closer, distance, best)
             nearest = torch.where(closer, per_tile(k), nearest)
         labels = torch.where(inside_image, nearest, -1)  # no window holds it: centre kept
-        centres, alive = _moved_centres(labels, pixels, y, x, k_max)
+        centres, alive = _moved_centres(labels, features_of_pixels, k_max)
     return labels.reshape(batch, n_rows * tile, n_cols * tile)[:, :height, :width]
 
 
@@ -279,24 +288,42 @@ def _candidates(
 
 
 def _moved_centres(
-    labels: torch.Tensor, pixels: torch.Tensor, y: torch.Tensor, x: torch.Tensor, k_max: int
+    labels: torch.Tensor, features_of_pixels: torch.Tensor, k_max: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Each centre's mean position and colour over its pixels (tiled layout, -1: none);
-    centres without pixels die."""
+    """Each centre's mean position and colour over its pixels (labels in the tiled layout, -1:
+    none; ``features_of_pixels`` in the same order); centres without pixels die.
+
+    Pixels outside the images go to one spare bin per image, so that every pixel is summed
+    and no mask selects them: a selection costs a copy, and on CUDA a wait for its size."""
     batch = labels.shape[0]
-    dtype, device = pixels.dtype, pixels.device
-    values = torch.cat(
-        [y.expand(labels.shape)[..., None], x.expand(labels.shape)[..., None], pixels], dim=-1
+    bins = k_max + 1
+    offset = (torch.arange(batch, device=labels.device) * bins).view(batch, 1, 1, 1, 1)
+    index = (torch.where(labels >= 0, labels, k_max) + offset).reshape(-1)
+    sums = torch.zeros(
+        (batch * bins, 5), dtype=features_of_pixels.dtype, device=features_of_pixels.device
     )
-    member = labels >= 0
-    offset = (torch.arange(batch, device=device) * k_max).view(batch, 1, 1, 1, 1)
-    index = (labels + offset)[member]
-    sums = torch.zeros((batch * k_max, 5), dtype=dtype, device=device)
-    sums.index_add_(0, index, values[member])
-    counts = torch.zeros(batch * k_max, dtype=dtype, device=device)
-    counts.index_add_(0, index, torch.ones_like(index, dtype=dtype))
-    centres = sums / counts.clamp(min=1)[:, None]
-    return centres.view(batch, k_max, 5), (counts > 0).view(batch, k_max)
+    with _deterministic_sums(sums.device):
+        sums.index_add_(0, index, features_of_pixels)
+    counts = torch.bincount(index, minlength=batch * bins).to(features_of_pixels.dtype)
+    sums, counts = sums.view(batch, bins, 5)[:, :k_max], counts.view(batch, bins)[:, :k_max]
+    return sums / counts.clamp(min=1)[..., None], counts > 0
+
+
+@contextmanager
+def _deterministic_sums(device: torch.device) -> Iterator[None]:
+    """On CUDA, ``index_add_`` sums floats with atomics in no fixed order, so a centre's mean
+    could change in its last bit from run to run and move a pixel; torch's deterministic mode
+    sorts first. Only around the sum: the mode is process-wide."""
+    if device.type != "cuda":
+        yield
+        return
+    before = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.use_deterministic_algorithms(True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(before, warn_only=warn_only)
 
 
 # ---- step 4: connectivity ------------------------------------------------------------------
