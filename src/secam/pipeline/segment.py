@@ -1,7 +1,8 @@
 """Segment: superpixels of every image of a shard, computed once and shared by all methods.
 
 Images are segmented by ``workers`` processes at once (SLIC and its alternatives run on one
-core each), or, with SLIC's torch backend, in batches of like-sized images on the run's device.
+core each), or, with SLIC's torch backend, in batches of like-sized images on the run's device
+(the next batch decoded meanwhile).
 Labels stream to the NPZ as they are found (in manifest order, or in the batches' order); the
 table lists the images in manifest order.
 """
@@ -12,7 +13,7 @@ import multiprocessing
 import sys
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -65,23 +66,34 @@ def _segmented_on_device(
 ) -> Iterator[tuple[int, np.ndarray, float]]:
     """SLIC's torch backend: ``batch_size`` images at a time on ``device``, each image's
     position in ``sources`` with its labels; each image is charged its batch's seconds over the
-    batch's size. A batch is padded to its largest image, so images go in order of their
-    manifest ``shapes`` (height, width): portrait and landscape photographs are not mixed."""
+    batch's size (decoding not included: it overlaps the previous batch's segmentation). A
+    batch is padded to its largest image, so images go in order of their manifest ``shapes``
+    (height, width): portrait and landscape photographs are not mixed."""
     from secam.models.registry import resolve_device
 
     target = resolve_device(device)
     limit_threads(threads)
     size = batch_size_for(batch_size, target.type)
     order = sorted(range(len(sources)), key=lambda position: (shapes[position], position))
-    for start in range(0, len(order), size):
-        positions = order[start : start + size]
-        images = [load_rgb(sources[position]) for position in positions]
-        begin = time.perf_counter()
-        labels = segment_batch(images, "slic", device=str(target), **options)  # back on host
-        seconds = (time.perf_counter() - begin) / len(images)
-        yield from (
-            (position, found, seconds) for position, found in zip(positions, labels, strict=True)
-        )
+    batches = [order[start : start + size] for start in range(0, len(order), size)]
+    # the next batch is decoded by ``threads`` threads while the device segments this one
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+
+        def decoding(positions: list[int]) -> list[Future[np.ndarray]]:
+            return [pool.submit(load_rgb, sources[position]) for position in positions]
+
+        pending = decoding(batches[0]) if batches else []
+        for index, positions in enumerate(batches):
+            images = [future.result() for future in pending]
+            if index + 1 < len(batches):
+                pending = decoding(batches[index + 1])
+            begin = time.perf_counter()
+            labels = segment_batch(images, "slic", device=str(target), **options)  # on host
+            seconds = (time.perf_counter() - begin) / len(images)
+            yield from (
+                (position, found, seconds)
+                for position, found in zip(positions, labels, strict=True)
+            )
 
 
 def run_segment(
