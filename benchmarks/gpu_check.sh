@@ -3,7 +3,8 @@
 # then the explainer benchmark on CUDA for EfficientNet-Lite0 (embedded weights) and ResNet50
 # (random weights: throughput does not depend on them), then the segmentation benchmark: skimage
 # on the GPU machine's CPU cores (what feeds the GPU) and SLIC's torch backend on the GPU in
-# batches of 1 and 64. JSON results go to $RESULTS_DIR.
+# batches of 1 and 64, then the faithfulness curves against their floor on CUDA at 1 and 10 steps.
+# JSON results go to $RESULTS_DIR.
 #
 # On a machine with the project installed:  bash benchmarks/gpu_check.sh
 # On a bare GPU machine with PyTorch but no network: put wheels of lime, efficientnet-lite-pytorch
@@ -29,3 +30,7 @@ python3 benchmarks/bench_explainers.py --device cuda --images 3 --model resnet50
     --json "$RESULTS_DIR/explainers-cuda-resnet50.json"
 python3 benchmarks/bench_segmentation.py --images 8 --step 1 --workers "$(nproc)" \
     --json "$RESULTS_DIR/segmentation-gpu-host.json"
+for steps in 1 10; do
+    python3 benchmarks/bench_faithfulness.py --device cuda --steps "$steps" \
+        --json "$RESULTS_DIR/faithfulness-cuda-steps$steps.json"
+done
