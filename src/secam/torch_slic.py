@@ -150,9 +150,15 @@ def _lab_features(
 def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
     """CIELAB (D65, 2-degree observer) of (..., 3, H, W) sRGB in [0, 1], as skimage.color."""
     linear = torch.where(rgb > 0.04045, ((rgb + 0.055) / 1.055) ** 2.4, rgb / 12.92)
-    matrix = torch.tensor(XYZ_FROM_RGB, dtype=rgb.dtype, device=rgb.device)
-    white = torch.tensor(D65_WHITE, dtype=rgb.dtype, device=rgb.device)
-    xyz = torch.einsum("ij,...jhw->...ihw", matrix, linear) / white[:, None, None]
+    # element-wise, not a matrix product: a GPU may run float32 products in TF32
+    red, green, blue = linear.unbind(dim=-3)
+    xyz = torch.stack(
+        [
+            (m_r * red + m_g * green + m_b * blue) / white
+            for (m_r, m_g, m_b), white in zip(XYZ_FROM_RGB, D65_WHITE, strict=True)
+        ],
+        dim=-3,
+    )
     f = torch.where(xyz > 0.008856, torch.pow(xyz.clamp(min=0), 1.0 / 3.0), 7.787 * xyz + 16 / 116)
     fx, fy, fz = f.unbind(dim=-3)
     return torch.stack((116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)), dim=-3)
