@@ -77,3 +77,45 @@ def test_a_lock_from_another_host_is_refused_with_how_to_clear_it(tmp_path):
     message = str(refused.value)
     assert "pid 4242 on host node042" in message and "runs on another host" in message
     assert f"remove {results / LOCK_NAME} and run again" in message
+
+
+def test_the_scheduler_run_is_recorded_and_known_to_the_run_that_replaces_the_lock(
+    tmp_path, other_run
+):
+    """A cluster run's lock names its SLURM jobs; the run that finds it stale learns the name
+    (secam.scheduler waits for those jobs)."""
+    results = tmp_path / "results"
+    record = (
+        "import sys\n"
+        "from secam.locking import ResultsLock\n"
+        "lock = ResultsLock(sys.argv[1])\n"
+        "lock.acquire()\n"
+        "lock.record_scheduler_run('run-7f3a')\n"
+    )
+    other_run.kill()  # the fixture's holder; this one records a run, then dies
+    other_run.wait()
+    subprocess.run([sys.executable, "-c", record, str(results)], check=True)
+    assert ResultsLock(results).holder().scheduler_run == "run-7f3a"
+    assert "SLURM jobs named run-7f3a" in ResultsLock(results).holder().describe()
+    lock = ResultsLock(results)
+    [note] = lock.acquire()
+    assert "SLURM jobs named run-7f3a" in note
+    assert lock.replaced is not None and lock.replaced.scheduler_run == "run-7f3a"
+    assert lock.holder().scheduler_run is None  # the new holder has submitted nothing yet
+    with pytest.raises(ResultsLockedError):
+        ResultsLock(tmp_path / "elsewhere").record_scheduler_run("run-8")
+
+
+def test_a_lock_from_another_host_names_the_scancel_for_its_jobs(tmp_path):
+    results = tmp_path / "results"
+    results.mkdir()
+    holder = {
+        **LockHolder.this_process().__dict__,
+        "host": "login2",
+        "pid": 4242,
+        "scheduler_run": "run-7f3a",
+    }
+    (results / LOCK_NAME).write_text(json.dumps(holder))
+    with pytest.raises(ResultsLockedError) as refused:
+        ResultsLock(results).acquire()
+    assert "cancel the jobs it left with `scancel --name=run-7f3a`" in str(refused.value)

@@ -3,10 +3,16 @@ torchvision, not the embedded model, ten classes of its own."""
 
 from __future__ import annotations
 
+import os
+import time
+
 import torch
 from torch import nn
 
 CLASS_NAMES = [f"shape {i}" for i in range(10)]
+# Seconds slow_loading_classifier takes to load, read by each job from its environment (a SLURM
+# job inherits the submitting process's): the SLURM tests time a job to its limit with it.
+LOAD_SECONDS_VARIABLE = "SECAM_TEST_MODEL_LOAD_SECONDS"
 
 
 class TinyClassifier(nn.Module):
@@ -32,3 +38,11 @@ def tiny_classifier() -> nn.Module:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(7)
         return TinyClassifier()
+
+
+def slow_loading_classifier() -> nn.Module:
+    """:func:`tiny_classifier`, as slow to load as a large checkpoint on a busy network file
+    system: it sleeps ``$SECAM_TEST_MODEL_LOAD_SECONDS`` first. Sleep, not work, so that the
+    job's length does not depend on what else runs on the cores."""
+    time.sleep(float(os.environ.get(LOAD_SECONDS_VARIABLE, "0")))
+    return tiny_classifier()

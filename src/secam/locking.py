@@ -3,9 +3,11 @@
 Snakemake's own lock lives in the working directory's ``.snakemake/``, so two checkouts (or two
 working directories) writing one results folder do not see each other, and a lock left by a
 killed run has to be cleared by hand. This lock lives in the results folder itself
-(``<results>/.secam.lock``) and says who holds it (host, pid, start time, command). A lock whose
-holder is gone (same host, process dead) is stale: it is reported and replaced. A lock held on
-another host cannot be checked from here: the run is refused with what to do.
+(``<results>/.secam.lock``) and says who holds it (host, pid, start time, command, and on a
+cluster the scheduler's name for the run's jobs). A lock whose holder is gone (same host, process
+dead) is stale: it is reported and replaced, and :attr:`ResultsLock.replaced` says whose it was,
+so that the jobs the dead run left on a cluster can be waited for (secam.scheduler). A lock held
+on another host cannot be checked from here: the run is refused with what to do.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import os
 import socket
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -56,6 +58,8 @@ class LockHolder:
     process_start: int | None
     cwd: str
     command: str
+    # the scheduler's name for the run's cluster jobs (SLURM job name), once they are submitted
+    scheduler_run: str | None = None
 
     @classmethod
     def this_process(cls) -> LockHolder:
@@ -69,9 +73,10 @@ class LockHolder:
         )
 
     def describe(self) -> str:
+        jobs = f", SLURM jobs named {self.scheduler_run}" if self.scheduler_run else ""
         return (
             f"pid {self.pid} on host {self.host}, started {self.started} in {self.cwd} "
-            f"({self.command})"
+            f"({self.command}{jobs})"
         )
 
     def is_this_process(self) -> bool:
@@ -90,6 +95,8 @@ class ResultsLock:
         # absolute: Snakemake changes back to the launch directory before the lock is released
         self.results = Path(results).absolute()
         self.path = self.results / LOCK_NAME
+        # the holder of the stale lock that acquire() replaced, if it replaced one
+        self.replaced: LockHolder | None = None
 
     def holder(self) -> LockHolder | None:
         """Who holds the lock (``None``: nobody); a lock file being written is waited for."""
@@ -126,12 +133,23 @@ class ResultsLock:
                     f"removed the stale lock of a run that no longer exists ({holder.describe()}); "
                     "its unfinished jobs are rerun"
                 )
+                self.replaced = holder
                 self._remove_stale()
                 continue
             with os.fdopen(handle, "w") as stream:
                 stream.write(json.dumps(asdict(me)) + "\n")
             return notes
         raise ResultsLockedError(f"could not lock {self.results}: {self.path} keeps changing")
+
+    def record_scheduler_run(self, run_id: str) -> None:
+        """Add the scheduler's name for this run's jobs to the lock this process holds."""
+        holder = self.holder()
+        if holder is None or not holder.is_this_process():
+            raise ResultsLockedError(f"{self.path} is not held by this process")
+        # written beside, then renamed: a reader never sees a half-written lock
+        updated = self.path.with_name(f"{LOCK_NAME}.{os.getpid()}.tmp")
+        updated.write_text(json.dumps(asdict(replace(holder, scheduler_run=run_id))) + "\n")
+        os.replace(updated, self.path)
 
     def _remove_stale(self) -> None:
         # rename first: of two runs that find the same stale lock, only one removes it
@@ -147,9 +165,14 @@ class ResultsLock:
         if same_host:
             advice = "wait for it to finish, or stop it, then run again"
         else:
+            cancel = (
+                f", cancel the jobs it left with `scancel --name={holder.scheduler_run}`"
+                if holder.scheduler_run
+                else ""
+            )
             advice = (
                 "it runs on another host, so this one cannot tell whether it is still alive: "
-                f"if it has ended (killed, node lost), remove {self.path} and run again"
+                f"if it has ended (killed, node lost){cancel}, remove {self.path} and run again"
             )
         return (
             f"results folder {self.results} is in use by another run: {holder.describe()}. "

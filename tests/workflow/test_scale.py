@@ -3,18 +3,35 @@ a shard larger than the dataset. Runs use .test/config/scale.yaml
 (tests/workflow/workflow_runs.py); kills, damaged caches and bad inputs are in
 test_reliability.py."""
 
-import re
-
 import pytest
 
 from secam.artifacts import read_table
 
 from ..conftest import REPO
-from .workflow_runs import assert_same_results, run, scale_workdir
+from .workflow_runs import (
+    assert_same_results,
+    filled_profile,
+    planned_jobs,
+    run,
+    scale_workdir,
+)
 
 pytestmark = pytest.mark.slow
 
 GPU_RULES = {"activate", "explain_lime", "faithfulness", "sanity"}
+# the per-shard jobs of the scale configuration (SeCAM and LIME, every optional stage)
+PER_SHARD_RULES = [
+    "segment",
+    "activate",
+    "explain_maps",
+    "explain_lime",
+    "evaluate",
+    "evaluate",
+    "baselines",
+    "faithfulness",
+    "faithfulness",
+    "sanity",
+]
 
 
 def test_one_image_in_a_shard_larger_than_the_dataset(scale_run):
@@ -48,36 +65,31 @@ def test_cluster_mode_gives_the_local_results(scale_run, tmp_path):
     assert_same_results(scale_run, workdir / "results")
 
 
-def _planned_jobs(dry_run_output: str) -> list[tuple[str, dict[str, str]]]:
-    """(rule, resources) of every job a dry run prints."""
-    jobs = []
-    for block in re.split(r"\n(?=(?:local)?rule \w+:)", dry_run_output):
-        rule = re.match(r"(?:local)?rule (\w+):", block)
-        if not rule:
-            continue
-        line = re.search(r"^\s+resources: (.*)$", block, flags=re.MULTILINE)
-        resources = dict(part.split("=", 1) for part in line.group(1).split(", ")) if line else {}
-        jobs.append((rule.group(1), resources))
-    return jobs
-
-
-def test_slurm_profile_plans_gpu_jobs_on_the_gpu_partition(tmp_path):
+def test_slurm_profile_runs_each_shard_as_one_job_on_the_gpu_partition(tmp_path):
+    """profiles/slurm groups every per-shard job of a shard into one submission (a SLURM job),
+    on the GPU partition; staging and the tables go to the CPU partition, each a job of its own."""
     pytest.importorskip("snakemake_executor_plugin_slurm")
     workdir = scale_workdir(tmp_path / "slurm", shard_size=1, **{"sample": {"image_ids": []}})
     run(workdir, "--cores", "1", "results/manifest.parquet")  # the checkpoint: shards known
-    profile = REPO / "profiles" / "slurm"
-    planned = run(workdir, "--workflow-profile", str(profile), "--dry-run").stdout
-    jobs = _planned_jobs(planned)
-    rules = [rule for rule, _ in jobs]
-    # six embedded images, one per shard: one job per shard for each per-shard rule
-    assert rules.count("activate") == rules.count("segment") == 6
-    assert rules.count("explain_lime") == rules.count("explain_maps") == 6
-    for rule, resources in jobs:
-        if rule in GPU_RULES:
-            assert resources.get("gpu") == "1", (rule, resources)
-            assert resources["slurm_partition"] == "<gpu partition>"
-            assert int(resources["mem_mb"]) >= 8000 and int(resources["runtime"]) >= 10
-        elif rule != "all":
-            # segment asks for a GPU only with segmentation.backend: torch
-            assert resources.get("gpu", "0") == "0", (rule, resources)
-            assert resources["slurm_partition"] == "<cpu partition>"
+    profile = filled_profile(tmp_path / "profile")
+    output = run(workdir, "--workflow-profile", str(profile), "--dry-run").stdout
+    jobs = planned_jobs(output)
+    grouped = [job for job in jobs if job.group is not None]
+    # six embedded images, one per shard: six group jobs, each every per-shard rule of a shard
+    assert output.count("Group job shard (jobs in") == 6
+    assert sorted(job.rule for job in grouped) == sorted(6 * PER_SHARD_RULES)
+    for job in grouped:
+        assert job.group == "shard" and job.resources["slurm_partition"] == "gpu", job
+        assert job.resources.get("gpu", "0") == ("1" if job.rule in GPU_RULES else "0"), job
+    for job in jobs:
+        if job.group is None and not job.local:
+            assert job.resources["slurm_partition"] == "cpu", job
+    assert {job.rule for job in jobs if job.group is None} == {
+        "collect",
+        "summary",
+        "examples",
+        "quantitative",
+        "paper_outputs",
+        "sanity_report",
+        "all",
+    }

@@ -16,6 +16,7 @@ from secam.artifacts import TABLES, read_arrays, read_table
 from secam.imaging import load_rgb
 
 from ..conftest import REPO, run_snakemake, sample_image_path
+from .workflow_runs import user_model_workdir
 
 METHODS = ["secam", "cam", "gradcam", "lime", "lime-batched", "gradcampp", "secam_layercam"]
 PER_IMAGE = 8 + 3 + 3 + 5 + 5 + 3 + 8  # explanations per image, in the order of METHODS
@@ -492,27 +493,14 @@ def test_a_user_model_from_a_factory_runs_through_the_workflow(tmp_path):
     class-names file; the optional stages off, and the tables say what was not measured."""
     from ..user_models import CLASS_NAMES, tiny_classifier
 
-    names = tmp_path / "classes.txt"
-    names.write_text("\n".join(CLASS_NAMES) + "\n")
-    config = {
-        "results": "results",
-        "dataset": {
-            "annotations": str(REPO / "data/sample/LOC_val_solution.csv"),
-            "images": str(REPO / "data/sample/images"),
-            "sample": {"image_ids": ["chelsea"]},
-        },
-        "models": ["tiny"],
-        "model_options": {
-            "tiny": {"factory": "tests.user_models:tiny_classifier", "classes": str(names)}
-        },
-        "device": "cpu",
-        "methods": ["secam", "cam"],
-        "selection": {"top_k": [3], "thresholds": [0.8]},
-        "stages": {"faithfulness": False, "baselines": False, "paper_figures": False},
-        "timing": {"warmup": 0},
-        "report": {"example_images": 1},
-    }
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    user_model_workdir(
+        tmp_path,
+        "tiny",
+        "tests.user_models:tiny_classifier",
+        methods=["secam", "cam"],
+        selection={"top_k": [3], "thresholds": [0.8]},
+        stages={"faithfulness": False, "baselines": False, "paper_figures": False},
+    )
     # the factory's package is found on the Python path, as a researcher's installed one would be
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     result = run_snakemake(

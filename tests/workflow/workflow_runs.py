@@ -3,7 +3,9 @@ shard larger than the image count, seeded LIME) in a folder of their own."""
 
 from __future__ import annotations
 
+import re
 import subprocess
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +15,15 @@ import yaml
 from ..conftest import REPO, run_snakemake
 
 SCALE_CONFIG = REPO / ".test" / "config" / "scale.yaml"
+SLURM_PROFILE = REPO / "profiles" / "slurm" / "config.yaml"
+# what the test cluster (.test/cluster/slurm.sh) puts in the SLURM profile's placeholders
+SLURM_PLACEHOLDERS = {
+    "<account>": "secam",
+    "<cpu partition>": "cpu",
+    "<gpu partition>": "gpu",
+    "<cores of a GPU node>": "2",
+    "<memory of a GPU node, MB>": "16000",
+}
 # Tables (under tables/) whose values are times; every other table must be identical.
 TIMING_TABLES = {"timing.csv", "table1.csv", "claims.csv"}
 
@@ -24,6 +35,33 @@ def scale_workdir(root: Path, **dataset: object) -> Path:
     for key in ("annotations", "images"):
         config["dataset"][key] = str(REPO / config["dataset"][key])
     config["dataset"].update(dataset)
+    (root / "config.yaml").write_text(yaml.safe_dump(config))
+    return root
+
+
+def user_model_workdir(root: Path, name: str, factory: str, **settings: object) -> Path:
+    """A run folder whose one model is a researcher's own (``tests/user_models.py``, named as
+    ``package.module:factory`` with a class-names file), on the embedded image chelsea; the
+    config keys of ``settings`` (methods, selection, stages) added as given."""
+    from ..user_models import CLASS_NAMES
+
+    root.mkdir(parents=True, exist_ok=True)
+    names = root / "classes.txt"
+    names.write_text("\n".join(CLASS_NAMES) + "\n")
+    config = {
+        "results": "results",
+        "dataset": {
+            "annotations": str(REPO / "data/sample/LOC_val_solution.csv"),
+            "images": str(REPO / "data/sample/images"),
+            "sample": {"image_ids": ["chelsea"]},
+        },
+        "models": [name],
+        "model_options": {name: {"factory": factory, "classes": str(names)}},
+        "device": "cpu",
+        "timing": {"warmup": 0},
+        "report": {"example_images": 1},
+        **settings,
+    }
     (root / "config.yaml").write_text(yaml.safe_dump(config))
     return root
 
@@ -79,3 +117,50 @@ def assert_same_results(reference: Path, other: Path) -> None:
             pd.testing.assert_frame_equal(
                 _without_times(pd.read_csv(a)), _without_times(pd.read_csv(b)), obj=str(relative)
             )
+
+
+def filled_profile(folder: Path, set_resources: dict | None = None) -> Path:
+    """profiles/slurm with the test cluster's values in its placeholders, and the resources of
+    ``set_resources`` added to its own (as docs/cluster.md says to)."""
+    shipped = SLURM_PROFILE.read_text()
+    text = shipped
+    for placeholder, value in SLURM_PLACEHOLDERS.items():
+        assert placeholder in text, placeholder
+        text = text.replace(placeholder, value)
+    assert "<" not in re.sub(r"#.*", "", text), "a placeholder the tests do not fill"
+    profile = yaml.safe_load(text)
+    assert profile.keys() == yaml.safe_load(shipped).keys()
+    for rule, resources in (set_resources or {}).items():
+        # a copy: the profile's rules share one mapping through a YAML anchor
+        profile["set-resources"][rule] = {**profile["set-resources"].get(rule, {}), **resources}
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
+    return folder
+
+
+@dataclass
+class PlannedJob:
+    """One job as a Snakemake run or dry run prints it."""
+
+    rule: str
+    group: str | None  # the group job it runs in (None: a SLURM job of its own, or local)
+    local: bool = False
+    resources: dict[str, str] = field(default_factory=dict)
+
+
+def planned_jobs(output: str) -> list[PlannedJob]:
+    """Every job a Snakemake run printed, with its group and resources; a group job's members
+    are printed indented under "Group job <name>"."""
+    jobs: list[PlannedJob] = []
+    group = None
+    for line in output.splitlines():
+        if header := re.search(r"Group job (\w+) \(jobs in", line):
+            group = header[1]
+        elif job := re.match(r"(\s*)(localrule|rule|checkpoint) (\w+):$", line):
+            indented, kind, rule = job.groups()
+            jobs.append(PlannedJob(rule, group if indented else None, kind == "localrule"))
+        elif (resources := re.match(r"\s+resources: (.*)$", line)) and jobs:
+            jobs[-1].resources = dict(
+                part.split("=", 1) for part in resources[1].split(", ") if "=" in part
+            )
+    return jobs

@@ -14,7 +14,7 @@ rule activate:
     resources:
         gpu=1,
         mem_mb=8000,
-        runtime=runtime(2.0),
+        runtime=runtime("activate"),
     threads: 2
     script:
         "../scripts/activate.py"

@@ -1,5 +1,4 @@
 import atexit
-import math
 import sys
 
 import pandas as pd
@@ -10,6 +9,7 @@ from secam.integrity import damaged_artifacts, set_aside, stale_temporaries
 from secam.layout import MERGED, ResultsLayout
 from secam.locking import ResultsLock, ResultsLockedError
 from secam.methods import METHODS as METHOD_SPECS
+from secam.scheduler import expected_seconds_per_image, runtime_minutes, wait_for_jobs
 from secam.segmentation import ALGORITHMS as SEGMENTATION_ALGORITHMS
 
 try:
@@ -59,6 +59,12 @@ def prepare_results_folder():
     atexit.register(lock.release)
     for message in notes:
         note(message)
+    if lock.replaced is not None and lock.replaced.scheduler_run is not None:
+        # the killed run's cluster jobs outlive it: planning now would submit them again
+        try:
+            wait_for_jobs(lock.replaced.scheduler_run, note)
+        except ConfigError as error:
+            raise WorkflowError(str(error)) from None
     for path in stale_temporaries(RESULTS):
         path.unlink(missing_ok=True)
         note(f"removed {path}, left by a writer that was killed")
@@ -71,6 +77,16 @@ def prepare_results_folder():
 
 
 prepare_results_folder()
+
+
+onstart:
+    # The scheduler's name for this run's jobs (snakemake-executor-plugin-slurm's run id), kept
+    # in the results lock: if this process is killed, the next run finds the jobs it left
+    # queued or running and waits for them (prepare_results_folder).
+    run_id = getattr(getattr(workflow.scheduler, "_executor", None), "run_uuid", None)
+    if run_id is not None:
+        ResultsLock(RESULTS).record_scheduler_run(run_id)
+
 
 MODELS = config["models"]
 METHODS = config["methods"]
@@ -122,22 +138,15 @@ def selection_threads(wildcards):
     return 2 if config["selection"]["sufficient"] and regions else 1
 
 
-def runtime(seconds_per_image, minimum=10):
-    """A job's runtime request (minutes) for one shard: twice the expected time per image on
-    a GPU node (docs/performance.md#scaling) times the shard size, doubled again on each retry."""
+def runtime(rule_name):
+    """A rule's runtime request (minutes) for one shard, doubled on each retry
+    (secam.scheduler.runtime_minutes, from the rule's expected seconds per image)."""
 
     def minutes(wildcards, attempt):
-        per_image = (
-            seconds_per_image(wildcards) if callable(seconds_per_image) else seconds_per_image
-        )
-        return max(minimum, math.ceil(2**attempt * per_image * SHARD_SIZE / 60))
+        per_image = expected_seconds_per_image(rule_name, getattr(wildcards, "method", None))
+        return runtime_minutes(per_image, SHARD_SIZE, attempt)
 
     return minutes
-
-
-def lime_seconds_per_image(wildcards):
-    # the lime package builds its perturbed images on the CPU: about 50x lime-batched on a GPU
-    return 10.0 if wildcards.method == "lime" else 0.5
 
 
 wildcard_constraints:

@@ -34,7 +34,7 @@ use rule explain_maps as explain_maps_compared with:
         LAYOUT.log("explain_compared"),
     resources:
         mem_mb=4000,
-        runtime=runtime(0.2),
+        runtime=runtime("explain_maps_compared"),
     threads: 1
 
 

@@ -15,7 +15,7 @@ rule evaluate:
         LAYOUT.log("evaluate"),
     resources:
         mem_mb=2000,
-        runtime=runtime(0.1),
+        runtime=runtime("evaluate"),
     threads: 1
     script:
         "../scripts/evaluate.py"
@@ -42,7 +42,7 @@ rule baselines:
         LAYOUT.log("baselines"),
     resources:
         mem_mb=2000,
-        runtime=runtime(1.0),
+        runtime=runtime("baselines"),
     threads: selection_threads
     script:
         "../scripts/baselines.py"

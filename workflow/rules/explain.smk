@@ -22,7 +22,7 @@ rule explain_maps:
         LAYOUT.log("explain"),
     resources:
         mem_mb=4000,
-        runtime=runtime(0.5),
+        runtime=runtime("explain_maps"),
     threads: selection_threads
     script:
         "../scripts/explain_maps.py"
@@ -51,7 +51,7 @@ rule explain_lime:
     resources:
         gpu=1,
         mem_mb=8000,
-        runtime=runtime(lime_seconds_per_image),
+        runtime=runtime("explain_lime"),
     threads: 2
     script:
         "../scripts/explain_lime.py"

@@ -19,7 +19,7 @@ rule faithfulness:
     resources:
         gpu=1,
         mem_mb=8000,
-        runtime=runtime(2.0),
+        runtime=runtime("faithfulness"),
     threads: 2
     script:
         "../scripts/faithfulness.py"

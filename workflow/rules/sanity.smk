@@ -29,7 +29,7 @@ rule sanity:
     resources:
         gpu=1,
         mem_mb=8000,
-        runtime=runtime(2.0),
+        runtime=runtime("sanity"),
     threads: 2
     script:
         "../scripts/sanity.py"

@@ -14,7 +14,7 @@ rule segment:
     resources:
         gpu=1 if config["segmentation"]["backend"] == "torch" else 0,
         mem_mb=4000,
-        runtime=runtime(0.5),
+        runtime=runtime("segment"),
     threads: 2  # worker processes; raise with --set-threads segment=N
     script:
         "../scripts/segment.py"
