@@ -111,6 +111,9 @@ def count_jobs(workdir: Path, images: int, shard_size: int, profile: Path) -> di
                 "--cores",
                 "2",
                 "results/manifest.parquet",
+                # staging reads no model; a packaged one spares the check of the paper's weights
+                "--config",
+                "models=[efficientnet_lite0]",
             ],
             check=True,
             capture_output=True,
