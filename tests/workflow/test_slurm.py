@@ -163,10 +163,22 @@ def test_after_a_kill_9_the_plain_rerun_waits_for_the_killed_runs_jobs(
     slurm_cluster, scale_run, tmp_path
 ):
     """The killed run's queued and running jobs go on; the rerun waits for them before it
-    plans, keeps what they finished, and submits only the rest: no job runs twice."""
+    plans, keeps what they finished, and submits only the rest: no job runs twice, also when
+    a first rerun is killed while it waits."""
     workdir = scale_workdir(tmp_path / "run")
     profile = filled_profile(tmp_path / "profile")
     killed_run, in_flight = _kill_with_jobs_in_flight(workdir, profile)
+    # a rerun killed in its turn while it waits keeps the killed run's id in the lock it leaves
+    log = workdir / "waiting.txt"
+    waiting = _start(workdir, profile, log)
+    deadline = time.monotonic() + 120
+    while "waiting for" not in log.read_text():
+        assert waiting.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+        time.sleep(0.1)
+    os.kill(waiting.pid, signal.SIGKILL)
+    waiting.wait()
+    assert ResultsLock(workdir / "results").holder().pid == waiting.pid
+    assert ResultsLock(workdir / "results").holder().scheduler_run == killed_run
 
     result = run(workdir, *slurm_args(profile))
     output = result.stdout + result.stderr

@@ -60,7 +60,10 @@ def prepare_results_folder():
     for message in notes:
         note(message)
     if lock.replaced is not None and lock.replaced.scheduler_run is not None:
-        # the killed run's cluster jobs outlive it: planning now would submit them again
+        # The killed run's cluster jobs outlive it: planning now would submit them again. Its
+        # run id stays in the lock until this run submits jobs of its own (onstart), so that a
+        # run that finds this one killed while waiting waits for them too.
+        lock.record_scheduler_run(lock.replaced.scheduler_run)
         try:
             wait_for_jobs(lock.replaced.scheduler_run, note)
         except ConfigError as error:
