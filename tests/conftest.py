@@ -29,23 +29,6 @@ SCHEMA_MAX_PIXELS = load_schema()["properties"]["dataset"]["properties"]["max_pi
 PIL_DEFAULT_LIMIT = Image.MAX_IMAGE_PIXELS  # 89478485 unless something changed it already
 
 
-# The modules that take minutes, longest first. pytest-xdist (--dist loadfile) hands whole
-# modules to the workers in collection order, so these are collected first: the SLURM module
-# starts at once on one worker while the other takes the rest, instead of starting last.
-SLOW_MODULES_FIRST = (
-    "tests/workflow/test_slurm.py",
-    "tests/workflow/test_reliability.py",
-    "tests/workflow/test_workflow.py",
-    "tests/workflow/test_scale.py",
-    "tests/workflow/test_paper_configs.py",
-)
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    rank = {module: index for index, module in enumerate(SLOW_MODULES_FIRST)}
-    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
-
-
 def pytest_configure(config: pytest.Config) -> None:
     """Under pytest-xdist, each worker's torch takes its share of the cores, not all of them
     (oversubscribed threads slow every worker down many times over)."""
