@@ -5,8 +5,9 @@ accounting database, so job states come from squeue); .ci/run starts it, and the
 with the script's reason, where it is not running and cannot be started.
 
 Runs use .test/config/scale.yaml (tests/workflow/workflow_runs.py; one image, SeCAM and seeded
-LIME, 17 SLURM jobs), not the .test config: on this two-core node every model job takes both
-cores, so SLURM runs the .test config's 78 jobs one after another, for about 25 minutes."""
+LIME: 8 SLURM jobs, the shard's ten jobs as one), not the .test config: on this two-core node
+every model job takes both cores, and SLURM ran the .test config's 78 jobs (before the profile
+grouped them) one after another, at about 25 minutes for the whole."""
 
 import os
 import re
