@@ -62,13 +62,11 @@ class SchedulerError(RuntimeError):
     """The scheduler could not be asked about a run's jobs."""
 
 
-def runtime_minutes(
-    seconds_per_image: float, shard_size: int, attempt: int, minimum: int = MINIMUM_RUNTIME_MINUTES
-) -> int:
+def runtime_minutes(seconds_per_image: float, shard_size: int, attempt: int) -> int:
     """The runtime (minutes) a job on one shard asks for: twice the expected time, at least
-    ``minimum``, and twice that again on each retry (``attempt`` 1 is the first), so that a job
-    killed at its time limit gets more time whatever the shard size."""
-    first = max(minimum, math.ceil(2 * seconds_per_image * shard_size / 60))
+    :data:`MINIMUM_RUNTIME_MINUTES`, and twice that again on each retry (``attempt`` 1 is the
+    first), so that a job killed at its time limit gets more time whatever the shard size."""
+    first = max(MINIMUM_RUNTIME_MINUTES, math.ceil(2 * seconds_per_image * shard_size / 60))
     return first * 2 ** (attempt - 1)
 
 

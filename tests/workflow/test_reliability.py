@@ -8,7 +8,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -20,34 +19,19 @@ from secam.artifacts import read_table
 from secam.integrity import sidecar
 
 from ..conftest import REPO, SAMPLE, jpeg_claiming_size
-from .workflow_runs import artifacts, assert_same_results, command, run, scale_workdir
+from .workflow_runs import (
+    artifacts,
+    assert_same_results,
+    command,
+    run,
+    scale_workdir,
+    start,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow
 
 CAT = "n02123045"  # tabby cat, chelsea's class in data/sample/LOC_val_solution.csv
-
-
-def _start(
-    workdir: Path, *args: str, snakefile: Path = REPO / "Snakefile", output=subprocess.DEVNULL
-) -> subprocess.Popen:
-    """A workflow run in the background, in a process group of its own (a kill reaches every
-    job it started)."""
-    snakemake = [sys.executable, "-m", "snakemake", "--snakefile", str(snakefile)]
-    return subprocess.Popen(
-        [*snakemake, *command(workdir, *args)],
-        cwd=REPO,
-        stdout=output,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
-def _wait_for(condition, process: subprocess.Popen, what: str, timeout: float = 600) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert process.poll() is None, f"the run ended before {what}"
-        assert time.monotonic() < deadline, f"no {what} after {timeout} s"
-        time.sleep(0.05)
 
 
 def _running_script(process: subprocess.Popen, script: str) -> bool:
@@ -121,9 +105,9 @@ def _kill_during(workdir: Path, script: str, log: Path) -> int:
     """Start the plain command, kill -9 its whole process group while a job runs ``script``;
     return the killed run's pid."""
     with open(log, "w") as output:
-        process = _start(workdir, "--cores", "2", output=output)
+        process = start(workdir, "--cores", "2", output=output)
         try:
-            _wait_for(lambda: _running_script(process, script), process, f"job running {script}")
+            wait_for(lambda: _running_script(process, script), process, f"job running {script}")
         finally:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
@@ -241,9 +225,9 @@ def test_a_second_run_on_one_results_folder_is_refused_from_another_clone(tmp_pa
         (clone / "config.yaml").write_text(yaml.safe_dump({**config, "results": str(shared)}))
 
     manifest = shared / "manifest.parquet"
-    first = _start(clones[0], "--cores", "2", str(manifest), snakefile=clones[0] / "Snakefile")
+    first = start(clones[0], "--cores", "2", str(manifest), snakefile=clones[0] / "Snakefile")
     try:
-        _wait_for((shared / ".secam.lock").is_file, first, "lock")
+        wait_for((shared / ".secam.lock").is_file, first, "lock")
         os.killpg(first.pid, signal.SIGSTOP)  # hold it there, lock taken, while the second tries
         second = subprocess.run(
             [

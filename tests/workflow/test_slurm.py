@@ -13,7 +13,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -32,7 +31,9 @@ from .workflow_runs import (
     planned_jobs,
     run,
     scale_workdir,
+    start,
     user_model_workdir,
+    wait_for,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.slurm]
@@ -125,15 +126,8 @@ def test_a_run_on_slurm_gives_the_local_results_one_job_per_submission(
 
 def _start(workdir: Path, profile: Path, log: Path) -> subprocess.Popen:
     """The same command in the background, its output to ``log``."""
-    snakemake = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
     with log.open("w") as stream:
-        return subprocess.Popen(
-            [*snakemake, *command(workdir, *slurm_args(profile))],
-            cwd=REPO,
-            stdout=stream,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        return start(workdir, *slurm_args(profile), output=stream)
 
 
 def _kill_with_jobs_in_flight(workdir: Path, profile: Path) -> tuple[str, list[SchedulerJob]]:
@@ -141,23 +135,24 @@ def _kill_with_jobs_in_flight(workdir: Path, profile: Path) -> tuple[str, list[S
     run's id and the jobs then queued or running."""
     log = workdir / "killed.txt"
     process = _start(workdir, profile, log)
-    deadline = time.monotonic() + 600
+    seen: dict[str, list[SchedulerJob]] = {}
+
+    def shard_job_in_flight() -> bool:
+        found = re.search(r"SLURM run ID: (\S+)", log.read_text())
+        if found:
+            seen[found[1]] = [job for job in slurm_jobs(found[1]) if not job.finished]
+            return any(job.comment.startswith("rule_shard_") for job in seen[found[1]])
+        return False
+
     try:
-        while True:
-            assert process.poll() is None, log.read_text()[-3000:]
-            assert time.monotonic() < deadline, "the shard's job did not start in 10 minutes"
-            found = re.search(r"SLURM run ID: (\S+)", log.read_text())
-            if found:
-                in_flight = [job for job in slurm_jobs(found[1]) if not job.finished]
-                if any(job.comment.startswith("rule_shard_") for job in in_flight):
-                    break
-            time.sleep(0.2)
+        wait_for(shard_job_in_flight, process, "shard's SLURM job in flight", every=0.2)
     finally:
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
+    [(run_id, in_flight)] = seen.items()
     # the lock the killed run left names its jobs
-    assert ResultsLock(workdir / "results").holder().scheduler_run == found[1]
-    return found[1], in_flight
+    assert ResultsLock(workdir / "results").holder().scheduler_run == run_id
+    return run_id, in_flight
 
 
 def test_after_a_kill_9_the_plain_rerun_waits_for_the_killed_runs_jobs(
@@ -172,10 +167,7 @@ def test_after_a_kill_9_the_plain_rerun_waits_for_the_killed_runs_jobs(
     # a rerun killed in its turn while it waits keeps the killed run's id in the lock it leaves
     log = workdir / "waiting.txt"
     waiting = _start(workdir, profile, log)
-    deadline = time.monotonic() + 120
-    while "waiting for" not in log.read_text():
-        assert waiting.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
-        time.sleep(0.1)
+    wait_for(lambda: "waiting for" in log.read_text(), waiting, "waiting note", timeout=120)
     os.kill(waiting.pid, signal.SIGKILL)
     waiting.wait()
     assert ResultsLock(workdir / "results").holder().pid == waiting.pid

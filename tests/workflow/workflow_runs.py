@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,6 +70,33 @@ def user_model_workdir(root: Path, name: str, factory: str, **settings: object) 
 
 def command(workdir: Path, *args: str) -> list[str]:
     return ["--directory", str(workdir), "--configfile", str(workdir / "config.yaml"), *args]
+
+
+def start(
+    workdir: Path, *args: str, snakefile: Path = REPO / "Snakefile", output=subprocess.DEVNULL
+) -> subprocess.Popen:
+    """A workflow run in the background, in a process group of its own (a kill reaches every
+    job it started)."""
+    snakemake = [sys.executable, "-m", "snakemake", "--snakefile", str(snakefile)]
+    return subprocess.Popen(
+        [*snakemake, *command(workdir, *args)],
+        cwd=REPO,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def wait_for(
+    condition, process: subprocess.Popen, what: str, timeout: float = 600, every: float = 0.05
+) -> None:
+    """Poll ``condition`` every ``every`` seconds until it holds; fail if the run ends first or
+    ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert process.poll() is None, f"the run ended before {what}"
+        assert time.monotonic() < deadline, f"no {what} after {timeout} s"
+        time.sleep(every)
 
 
 def run(workdir: Path, *args: str, expect_success: bool = True) -> subprocess.CompletedProcess:
