@@ -136,6 +136,9 @@ def test_filling_gives_the_results_paths():
     assert LAYOUT.log("explain_compared") == (
         "/data/run/logs/segcompare/{algorithm}/explain/{model}/{method}/{shard}.log"
     )
+    assert LAYOUT.benchmark("explain_compared") == (
+        "/data/run/benchmarks/segcompare/{algorithm}/explain/{model}/{method}/{shard}.tsv"
+    )
 
 
 def test_a_compared_artifact_is_the_main_one_under_its_algorithm():
@@ -157,6 +160,7 @@ def test_filling_needs_exactly_the_templates_wildcards():
         lambda: LAYOUT.figure("figure6", "png"),
         lambda: LAYOUT.merged("segments"),
         lambda: LAYOUT.log("train"),
+        lambda: LAYOUT.benchmark("train"),
         lambda: LAYOUT.compared("predictions"),
     ):
         with pytest.raises(ValueError):

@@ -58,7 +58,8 @@ FIGURES = {
     )
 }
 
-# Under logs/: one log per rule (by the rule's name) and wildcard set.
+# Under logs/: one log per rule (by the rule's name) and wildcard set; under benchmarks/, the
+# same names with .tsv: each job's time and memory.
 LOGS = {
     "stage": "stage.log",
     "segment": "segment/{shard}.log",
@@ -237,6 +238,13 @@ class ResultsLayout:
             raise ValueError(f"no log for rule {rule!r}")
         return self._under(f"logs/{LOGS[rule]}")
 
+    def benchmark(self, rule: str) -> str:
+        """The benchmark table of ``rule``'s jobs (wall time, peak RSS, CPU time: Snakemake's
+        ``benchmark:`` columns), beside its log under benchmarks/, with the log's wildcards."""
+        if rule not in LOGS:
+            raise ValueError(f"no benchmark for rule {rule!r}")
+        return self._under(f"benchmarks/{LOGS[rule].removesuffix('.log')}.tsv")
+
     # --- everything ----------------------------------------------------------------------------
     def templates(self) -> dict[str, str]:
         """Every template of the layout by a name that says what it is."""
@@ -274,6 +282,7 @@ class ResultsLayout:
                 for fmt in formats
             },
             **{f"log_{rule}": self.log(rule) for rule in LOGS},
+            **{f"benchmark_{rule}": self.benchmark(rule) for rule in LOGS},
         }
 
     # --- filling -----------------------------------------------------------------------------

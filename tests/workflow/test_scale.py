@@ -1,11 +1,17 @@
-"""Scale: the workflow under a cluster executor, on a SLURM profile's plan, and on one image in
-a shard larger than the dataset. Runs use .test/config/scale.yaml
-(tests/workflow/workflow_runs.py); kills, damaged caches and bad inputs are in
-test_reliability.py."""
+"""Scale: the workflow under a cluster executor, on a SLURM profile's plan, on one image in a
+shard larger than the dataset, and on a synthetic validation set in several shards. Runs use
+.test/config/scale.yaml (tests/workflow/workflow_runs.py) or the configuration of
+benchmarks/bench_scale.py; kills, damaged caches and bad inputs are in test_reliability.py."""
 
+import importlib.util
+from collections import Counter
+
+import pandas as pd
 import pytest
+import yaml
 
 from secam.artifacts import read_table
+from secam.methods import METHODS
 
 from ..conftest import REPO
 from .workflow_runs import (
@@ -93,3 +99,83 @@ def test_slurm_profile_runs_each_shard_as_one_job_on_the_gpu_partition(tmp_path)
         "sanity_report",
         "all",
     }
+
+
+def _benchmark_module(name: str):
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _per_shard_jobs(config: dict) -> Counter:
+    """The jobs each shard adds to the plan of ``config``, by rule: every per-shard rule once,
+    per model, per method where it explains, per compared algorithm where it resegments."""
+    models, methods = config["models"], config["methods"]
+    maps = [m for m in methods if METHODS[m].kind != "lime"]
+    limes = [m for m in methods if METHODS[m].kind == "lime"]
+    algorithms = config["segmentation"]["compare"]
+    compared = config["segmentation"]["compare_methods"]
+    per_model = {
+        "activate": 1,
+        "baselines": 1,
+        "sanity": 1,
+        "explain_maps": len(maps),
+        "explain_lime": len(limes),
+        "evaluate": len(methods),
+        "faithfulness": len(methods),
+        "explain_maps_compared": len(algorithms) * len([m for m in compared if m in maps]),
+        "explain_lime_compared": len(algorithms) * len([m for m in compared if m in limes]),
+        "evaluate_compared": len(algorithms) * len(compared),
+    }
+    jobs = Counter({rule: len(models) * count for rule, count in per_model.items()})
+    jobs.update({"segment": 1, "segment_compared": len(algorithms)})
+    return jobs
+
+
+# The jobs that read every shard: one each, whatever the run's size.
+ONCE_PER_RUN = {
+    "collect": 1,
+    "summary": 1,
+    "examples": 1,
+    "quantitative": 1,
+    "paper_outputs": 1,
+    "segmentation_comparison": 1,
+    "sanity_report": 1,
+    "all": 1,
+}
+
+
+def test_a_synthetic_validation_set_in_several_shards(tmp_path, monkeypatch):
+    """benchmarks/bench_scale.py's configuration (every stage, the tiny own model) on 300
+    synthetic images read from an official-layout tar: its plan is the per-shard jobs once per
+    shard plus a constant, in shards of 50 and of 100; and every staged image reaches the
+    merged metrics of a run."""
+    synthetic = _benchmark_module("make_synthetic_ilsvrc")
+    bench_scale = _benchmark_module("bench_scale")
+    monkeypatch.setenv("PYTHONPATH", str(REPO / "benchmarks"))  # the factory's module
+    data = tmp_path / "ilsvrc"
+    synthetic.write_set(300, data, tar=True)
+    for shard_size, shard_count in ((50, 6), (100, 3)):
+        workdir = tmp_path / f"shards-of-{shard_size}"
+        workdir.mkdir()
+        config = bench_scale.scale_config(data, 300, "tiny", "tar", shard_size)
+        (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+        run(workdir, "--cores", "2", "results/manifest.parquet")
+        manifest = read_table(workdir / "results" / "manifest.parquet", "manifest")
+        assert len(manifest) == 300 and manifest["shard"].nunique() == shard_count
+        plan = run(workdir, "--dry-run", "--forcerun", "segment").stdout
+        expected = Counter({rule: shard_count * n for rule, n in _per_shard_jobs(config).items()})
+        expected.update(ONCE_PER_RUN)
+        assert Counter(bench_scale.job_counts(plan)) == expected
+
+    # a run to the merged metrics, in shards of 100, with two map methods (no LIME)
+    config.update(methods=["secam", "cam"], stages={"faithfulness": False, "baselines": False})
+    config["segmentation"]["compare_methods"] = ["secam"]
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    run(workdir, "--cores", "2", "results/metrics.parquet")
+    metrics = read_table(workdir / "results" / "metrics.parquet", "metrics")
+    staged = sorted(manifest["image_id"])
+    for method in ("secam", "cam"):
+        assert sorted(metrics.loc[metrics["method"] == method, "image_id"].unique()) == staged
+    assert pd.read_parquet(workdir / "results" / "rejected.parquet").empty

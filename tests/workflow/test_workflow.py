@@ -427,6 +427,21 @@ def test_logs_per_rule(finished_run):
     assert "baselines/efficientnet_lite0/shard00001.log" in logs
 
 
+def test_each_job_writes_its_time_and_memory_beside_its_log(finished_run):
+    """docs/outputs.md: each job's Snakemake benchmark table under benchmarks/, named as its log."""
+    logs = {
+        p.relative_to(finished_run / "logs").with_suffix("")
+        for p in (finished_run / "logs").rglob("*.log")
+    }
+    tables = {
+        p.relative_to(finished_run / "benchmarks").with_suffix("")
+        for p in (finished_run / "benchmarks").rglob("*.tsv")
+    }
+    assert tables == logs
+    segment = pd.read_csv(finished_run / "benchmarks" / "segment" / "shard00000.tsv", sep="\t")
+    assert len(segment) == 1 and segment["s"].iloc[0] > 0 and segment["max_rss"].iloc[0] > 100
+
+
 def test_html_report(finished_run):
     workdir = finished_run.parent
     report = workdir / "report.html"

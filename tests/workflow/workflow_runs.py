@@ -107,15 +107,15 @@ def run(workdir: Path, *args: str, expect_success: bool = True) -> subprocess.Co
 
 
 def artifacts(results: Path) -> list[Path]:
-    """Every result file; logs, figures, hidden files (checksums, the lock, temporary files of
-    killed writers) and damaged files set aside excluded."""
+    """Every result file; logs, benchmark tables, figures, hidden files (checksums, the lock,
+    temporary files of killed writers) and damaged files set aside excluded."""
     return sorted(
         path.relative_to(results)
         for path in results.rglob("*")
         if path.is_file()
         and not path.name.startswith(".")
         and path.suffix != ".damaged"
-        and path.relative_to(results).parts[0] not in {"logs", "figures"}
+        and path.relative_to(results).parts[0] not in {"logs", "benchmarks", "figures"}
     )
 
 

@@ -11,6 +11,8 @@ rule activate:
         "../../environment.yml"
     log:
         LAYOUT.log("activate"),
+    benchmark:
+        LAYOUT.benchmark("activate")
     resources:
         gpu=1,
         mem_mb=8000,

@@ -14,6 +14,8 @@ use rule segment as segment_compared with:
         table=LAYOUT.compared("segment_table"),
     log:
         LAYOUT.log("segment_compared"),
+    benchmark:
+        LAYOUT.benchmark("segment_compared")
 
 
 use rule explain_maps as explain_maps_compared with:
@@ -32,6 +34,8 @@ use rule explain_maps as explain_maps_compared with:
         config=without_sufficient(config_sections("explain_maps")),
     log:
         LAYOUT.log("explain_compared"),
+    benchmark:
+        LAYOUT.benchmark("explain_compared")
     resources:
         mem_mb=4000,
         runtime=runtime("explain_maps_compared"),
@@ -53,6 +57,8 @@ use rule explain_lime as explain_lime_compared with:
         lime_limit=config["segmentation"]["compare_lime_images"],
     log:
         LAYOUT.log("explain_compared"),
+    benchmark:
+        LAYOUT.benchmark("explain_compared")
 
 
 use rule evaluate as evaluate_compared with:
@@ -67,6 +73,8 @@ use rule evaluate as evaluate_compared with:
         metrics=LAYOUT.compared("metrics"),
     log:
         LAYOUT.log("evaluate_compared"),
+    benchmark:
+        LAYOUT.benchmark("evaluate_compared")
 
 
 rule segmentation_comparison:
@@ -98,6 +106,8 @@ rule segmentation_comparison:
         "../../environment.yml"
     log:
         LAYOUT.log("segmentation_comparison"),
+    benchmark:
+        LAYOUT.benchmark("segmentation_comparison")
     threads: 1
     script:
         "../scripts/segmentation_comparison.py"

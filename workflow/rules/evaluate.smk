@@ -13,6 +13,8 @@ rule evaluate:
         "../../environment.yml"
     log:
         LAYOUT.log("evaluate"),
+    benchmark:
+        LAYOUT.benchmark("evaluate")
     resources:
         mem_mb=2000,
         runtime=runtime("evaluate"),
@@ -40,6 +42,8 @@ rule baselines:
         "../../environment.yml"
     log:
         LAYOUT.log("baselines"),
+    benchmark:
+        LAYOUT.benchmark("baselines")
     resources:
         mem_mb=2000,
         runtime=runtime("baselines"),

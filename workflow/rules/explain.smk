@@ -20,6 +20,8 @@ rule explain_maps:
         "../../environment.yml"
     log:
         LAYOUT.log("explain"),
+    benchmark:
+        LAYOUT.benchmark("explain")
     resources:
         mem_mb=4000,
         runtime=runtime("explain_maps"),
@@ -48,6 +50,8 @@ rule explain_lime:
         "../../environment.yml"
     log:
         LAYOUT.log("explain"),
+    benchmark:
+        LAYOUT.benchmark("explain")
     resources:
         gpu=1,
         mem_mb=8000,

@@ -16,6 +16,8 @@ rule faithfulness:
         "../../environment.yml"
     log:
         LAYOUT.log("faithfulness"),
+    benchmark:
+        LAYOUT.benchmark("faithfulness")
     resources:
         gpu=1,
         mem_mb=8000,

@@ -37,6 +37,8 @@ rule collect:
         "../../environment.yml"
     log:
         LAYOUT.log("collect"),
+    benchmark:
+        LAYOUT.benchmark("collect")
     threads: 1
     script:
         "../scripts/collect.py"
@@ -59,6 +61,8 @@ rule summary:
         "../../environment.yml"
     log:
         LAYOUT.log("summary"),
+    benchmark:
+        LAYOUT.benchmark("summary")
     threads: 1
     script:
         "../scripts/summary.py"
@@ -93,6 +97,8 @@ rule examples:
         "../../environment.yml"
     log:
         LAYOUT.log("examples"),
+    benchmark:
+        LAYOUT.benchmark("examples")
     threads: 1
     script:
         "../scripts/examples.py"
@@ -152,6 +158,8 @@ rule quantitative:
         "../../environment.yml"
     log:
         LAYOUT.log("quantitative"),
+    benchmark:
+        LAYOUT.benchmark("quantitative")
     threads: 1
     script:
         "../scripts/quantitative.py"
@@ -209,6 +217,8 @@ rule paper_outputs:
         "../../environment.yml"
     log:
         LAYOUT.log("paper_outputs"),
+    benchmark:
+        LAYOUT.benchmark("paper_outputs")
     threads: 1
     script:
         "../scripts/paper_outputs.py"

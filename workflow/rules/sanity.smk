@@ -26,6 +26,8 @@ rule sanity:
         "../../environment.yml"
     log:
         LAYOUT.log("sanity"),
+    benchmark:
+        LAYOUT.benchmark("sanity")
     resources:
         gpu=1,
         mem_mb=8000,
@@ -64,6 +66,8 @@ rule sanity_report:
         "../../environment.yml"
     log:
         LAYOUT.log("sanity_report"),
+    benchmark:
+        LAYOUT.benchmark("sanity_report")
     threads: 1
     script:
         "../scripts/sanity_report.py"

@@ -11,6 +11,8 @@ rule segment:
         "../../environment.yml"
     log:
         LAYOUT.log("segment"),
+    benchmark:
+        LAYOUT.benchmark("segment")
     resources:
         gpu=1 if config["segmentation"]["backend"] == "torch" else 0,
         mem_mb=4000,

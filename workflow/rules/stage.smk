@@ -11,6 +11,8 @@ checkpoint stage:
         "../../environment.yml"
     log:
         LAYOUT.log("stage"),
+    benchmark:
+        LAYOUT.benchmark("stage")
     threads: 1
     script:
         "../scripts/stage.py"

@@ -1,0 +1,383 @@
+"""The workflow at 1 000, 5 000 and 50 000 images: what grows with the run, measured.
+
+    python benchmarks/bench_scale.py 1000 5000 50000 [--workdir /tmp/secam-scale]
+        [--layout folder|tar] [--shard-size 1000] [--cores 2] [--model tiny|efficientnet_lite0]
+
+For each N it writes a synthetic validation set (benchmarks/make_synthetic_ilsvrc.py; reused when
+it is there) and runs the README's command on it, ``snakemake --cores C --configfile ...``, with
+every stage on: faithfulness, baselines, sanity, paper figures, the segmentation comparison, and
+LIME on a seeded subset of N/1000 images, as the ILSVRC configurations run it. The model is the
+tiny classifier of benchmarks/scale_classifier.py, loaded through the own-model path, and the
+per-image work is kept light (4 faithfulness steps, a sanity depth of 1, Felzenszwalb as the
+one compared algorithm), so that the workflow's own cost shows and 50 000 images fit a sitting
+on two cores; ``--model efficientnet_lite0`` ties it to a real model.
+
+Recorded for each run (JSON, one record per N: benchmarks/results/scale-<model>-<N>.json):
+- the run's wall time, and its main process's peak RSS (the DAG of every job lives there);
+- per rule, from the ``benchmark:`` table of each job (results/benchmarks/): jobs, wall
+  seconds, CPU seconds and the largest peak RSS;
+- planning: a dry run of the whole DAG with every per-shard job to do (``--forcerun segment``,
+  which is the plan a run makes once staging has run), and the start-up scan;
+- the resume: the same command again on the finished folder (nothing to do);
+- the files and bytes under results/, and per shard.
+
+It prints each rule's cost per image at every N against the smallest N (the goal: within 1.2x),
+and the goals of docs/performance.md#scaling. Run it with nothing else on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import psutil
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+BENCHMARKS = REPO / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+from make_synthetic_ilsvrc import IMAGES_FOLDER, TAR_NAME, write_set  # noqa: E402
+from scale_classifier import INPUT_SIZE  # noqa: E402
+
+from secam.layout import LOGS  # noqa: E402
+from secam.methods import METHODS  # noqa: E402
+
+# The rules that read every shard and write the tables, figures and report.
+REPORT_RULES = (
+    "collect",
+    "summary",
+    "examples",
+    "quantitative",
+    "paper_outputs",
+    "segmentation_comparison",
+    "sanity_report",
+)
+# LIME explains N / LIME_SHARE images (lime.max_images): 50 of the 50 000.
+LIME_SHARE = 1000
+GOALS = {
+    "per_image_ratio": 1.2,
+    "planning_and_startup_s": 30.0,
+    "job_peak_rss_gib": 4.0,
+    "report_part_s": 600.0,
+}
+
+
+def scale_config(data: Path, n_images: int, model: str, layout: str, shard_size: int) -> dict:
+    """The benchmark's configuration for the set in ``data``: every stage on."""
+    synsets = str(data / "LOC_synset_mapping.txt")
+    images = data / TAR_NAME if layout == "tar" else data / IMAGES_FOLDER
+    config: dict = {
+        "results": "results",
+        "dataset": {
+            "annotations": str(data / "LOC_val_solution.csv"),
+            "images": str(images),
+            "synsets": synsets,
+            "shard_size": shard_size,
+        },
+        "models": [model],
+        "device": "cpu",
+        "target": "predicted",
+        "methods": ["secam", "cam", "gradcam", "lime"],
+        "segmentation": {
+            "algorithm": "slic",
+            "compare": ["felzenszwalb"],
+            "compare_methods": ["secam", "lime"],
+            "compare_lime_images": 1,
+        },
+        "selection": {"top_k": [2, 3, 4], "thresholds": [0.8, 0.7, 0.6]},
+        "lime": {"num_samples": 1000, "seed": 0, "max_images": max(1, n_images // LIME_SHARE)},
+        "faithfulness": {"steps": 4},
+        "sanity": {"depth": 1, "lime_images": 1},
+        "timing": {"warmup": 1},
+        "report": {"example_images": 6},
+    }
+    if model == "tiny":
+        config["model_options"] = {
+            "tiny": {
+                "factory": "scale_classifier:tiny_imagenet_classifier",
+                "classes": synsets,
+                "input_size": list(INPUT_SIZE),
+            }
+        }
+    return config
+
+
+class PeakMemory:
+    """The peak resident memory of one process, sampled every ``interval`` seconds."""
+
+    def __init__(self, pid: int, interval: float = 0.5) -> None:
+        self.process = psutil.Process(pid)
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.peak = max(self.peak, self.process.memory_info().rss)
+            except psutil.Error:
+                return
+            self._stop.wait(self.interval)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def snakemake(run: Path, *args: str, log: Path) -> dict:
+    """One snakemake command in ``run``: wall seconds, the main process's peak RSS, its output."""
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
+    command += ["--directory", str(run), "--configfile", str(run / "config.yaml"), *args]
+    environment = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(BENCHMARKS), os.environ.get("PYTHONPATH", "")]),
+    }
+    started = time.perf_counter()
+    with log.open("w") as handle:
+        process = subprocess.Popen(
+            command, cwd=REPO, stdout=handle, stderr=subprocess.STDOUT, env=environment
+        )
+        memory = PeakMemory(process.pid)
+        returncode = process.wait()
+    seconds = time.perf_counter() - started
+    peak = memory.stop()
+    if returncode != 0:
+        raise SystemExit(f"snakemake {' '.join(args)} failed ({returncode}); see {log}")
+    return {
+        "seconds": round(seconds, 2),
+        "main_peak_rss_mib": round(peak / 2**20, 1),
+        "output": log.read_text(),
+    }
+
+
+def job_counts(dry_run_output: str) -> dict[str, int]:
+    """The "Job stats" table of a dry run: jobs by rule."""
+    table = dry_run_output.split("Job stats:", 1)[1]
+    return {
+        rule: int(count)
+        for rule, count in re.findall(r"^(\w+)\s+(\d+)\s*$", table, flags=re.MULTILINE)
+        if rule != "total"
+    }
+
+
+def benchmark_rule(relative: str) -> str:
+    """The rule whose ``benchmark:`` file ``relative`` (under results/benchmarks/) is: the log
+    name of secam.layout.LOGS, with explain split into explain_maps and explain_lime."""
+    for name, template in LOGS.items():
+        pattern = re.escape(template.removesuffix(".log") + ".tsv")
+        pattern = re.sub(r"\\\{(\w+)\\\}", lambda m: f"(?P<{m.group(1)}>[^/]+)", pattern)
+        match = re.fullmatch(pattern, relative)
+        if match:
+            method = match.groupdict().get("method")
+            if name == "explain" and method is not None:
+                return "explain_lime" if METHODS[method].kind == "lime" else "explain_maps"
+            return name
+    raise ValueError(f"benchmarks/{relative} is no rule's benchmark file")
+
+
+def rule_costs(results: Path) -> pd.DataFrame:
+    """Per rule: jobs, wall and CPU seconds summed over its jobs, the largest peak RSS."""
+    rows = []
+    folder = results / "benchmarks"
+    for path in sorted(folder.rglob("*.tsv")):
+        table = pd.read_csv(path, sep="\t")
+        rows.append(
+            {
+                "rule": benchmark_rule(path.relative_to(folder).as_posix()),
+                "seconds": float(table["s"].iloc[-1]),
+                "cpu_seconds": float(table["cpu_time"].iloc[-1]),
+                "max_rss_mib": float(pd.to_numeric(table["max_rss"], errors="coerce").iloc[-1]),
+            }
+        )
+    frame = pd.DataFrame(rows)
+    return (
+        frame.groupby("rule")
+        .agg(
+            jobs=("seconds", "size"),
+            seconds=("seconds", "sum"),
+            cpu_seconds=("cpu_seconds", "sum"),
+            max_rss_mib=("max_rss_mib", "max"),
+        )
+        .reset_index()
+    )
+
+
+def disk_use(results: Path) -> dict:
+    files = [path for path in results.rglob("*") if path.is_file()]
+    return {"files": len(files), "bytes": sum(path.stat().st_size for path in files)}
+
+
+def measure(
+    n_images: int, workdir: Path, model: str, layout: str, shard_size: int, cores: int, resume: bool
+) -> dict:
+    data = workdir / f"set-{n_images}"
+    generated = None
+    if not (data / "LOC_val_solution.csv").exists() or (
+        layout == "tar" and not (data / TAR_NAME).exists()
+    ):
+        generated = write_set(n_images, data, tar=layout == "tar")
+    run = workdir / f"run-{model}-{layout}-{n_images}"
+    logs = run / "bench-logs"
+    sittings_file = logs / "sittings.json"
+    if (run / "results").exists() and not (resume and sittings_file.exists()):
+        raise SystemExit(
+            f"{run}/results exists: remove it to measure afresh, or pass --resume to carry on "
+            "a run this benchmark started"
+        )
+    logs.mkdir(parents=True, exist_ok=True)
+    config = scale_config(data, n_images, model, layout, shard_size)
+    (run / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+    # A run that does not fit one sitting is carried on by the workflow's own resume (the
+    # same command again); each sitting's time is kept, and the run's is their sum.
+    sittings = json.loads(sittings_file.read_text()) if sittings_file.exists() else []
+    print(
+        f"N={n_images}: running the workflow in {run} (sitting {len(sittings) + 1}) ...", flush=True
+    )
+    sitting = snakemake(run, "--cores", str(cores), log=logs / f"run-{len(sittings) + 1}.log")
+    sittings.append({key: sitting[key] for key in ("seconds", "main_peak_rss_mib")})
+    sittings_file.write_text(json.dumps(sittings, indent=2) + "\n")
+    # the same command on the finished folder: the resume's own cost (lock, scan, plan, no job)
+    resume = snakemake(run, "--cores", str(cores), log=logs / "resume.log")
+    # the whole DAG with every per-shard job to do: the plan a run makes once staging has run
+    plan = snakemake(run, "--dry-run", "--forcerun", "segment", log=logs / "plan.log")
+    results = run / "results"
+    manifest = pd.read_parquet(results / "manifest.parquet")
+    metrics = pd.read_parquet(results / "metrics.parquet", columns=["image_id"])
+    costs = rule_costs(results)
+    shards = int(manifest["shard"].nunique())
+    disk = disk_use(results)
+    memory_gib = psutil.virtual_memory().total / 2**30
+    return {
+        "benchmark": "scale",
+        "n_images": n_images,
+        "model": model,
+        "layout": layout,
+        "shard_size": shard_size,
+        "shards": shards,
+        "cores": cores,
+        "lime_images": config["lime"]["max_images"],
+        "staged_images": len(manifest),
+        "images_in_metrics": int(metrics["image_id"].nunique()),
+        "metric_rows": len(metrics),
+        "generated": generated,
+        "sittings": sittings,
+        "run_seconds": round(sum(s["seconds"] for s in sittings), 2),
+        "run_main_peak_rss_mib": max(s["main_peak_rss_mib"] for s in sittings),
+        "resume_seconds": resume["seconds"],
+        "plan_seconds": plan["seconds"],
+        "plan_main_peak_rss_mib": plan["main_peak_rss_mib"],
+        "planned_jobs": job_counts(plan["output"]),
+        "rules": costs.to_dict(orient="records"),
+        "results_files": disk["files"],
+        "results_bytes": disk["bytes"],
+        "bytes_per_image": round(disk["bytes"] / n_images, 1),
+        "files_per_shard": round(disk["files"] / shards, 1),
+        "commit": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip(),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {memory_gib:.0f} GiB",
+        "python": platform.python_version(),
+    }
+
+
+def report(records: list[dict]) -> None:
+    base = min(records, key=lambda r: r["n_images"])
+    print()
+    header = (
+        "| rule | "
+        + " | ".join(f"s/image at {r['n_images']}" for r in records)
+        + " | ratio (largest / smallest) |"
+    )
+    print(header)
+    print("|---|" + "---:|" * (len(records) + 1))
+    per_rule = {r["n_images"]: {row["rule"]: row for row in r["rules"]} for r in records}
+
+    def per_image(record: dict, row: dict) -> float:
+        count = record["lime_images"] if row["rule"] == "explain_lime" else record["n_images"]
+        return row["seconds"] / count
+
+    for rule in sorted(per_rule[base["n_images"]]):
+        values = [
+            per_image(r, per_rule[r["n_images"]][rule])
+            if rule in per_rule[r["n_images"]]
+            else float("nan")
+            for r in records
+        ]
+        ratio = values[-1] / values[0] if values[0] else float("nan")
+        print(f"| {rule} | " + " | ".join(f"{v:.4f}" for v in values) + f" | {ratio:.2f} |")
+    for r in records:
+        report_part = sum(row["seconds"] for row in r["rules"] if row["rule"] in REPORT_RULES)
+        peak = max(row["max_rss_mib"] for row in r["rules"])
+        jobs = sum(r["planned_jobs"].values())
+        print(
+            f"\nN={r['n_images']}: run {r['run_seconds'] / 60:.1f} min "
+            f"({len(r['sittings'])} sitting(s)), resume {r['resume_seconds']:.1f} s, "
+            f"plan {r['plan_seconds']:.1f} s ({jobs} jobs); tables and report {report_part:.0f} s; "
+            f"largest job {peak:.0f} MiB, main process {r['run_main_peak_rss_mib']:.0f} MiB; "
+            f"{r['images_in_metrics']}/{r['staged_images']} staged images in metrics.parquet; "
+            f"{r['bytes_per_image'] / 1024:.1f} KiB per image, "
+            f"{r['files_per_shard']:.0f} files per shard"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "counts", type=int, nargs="+", help="validation set sizes, e.g. 1000 5000 50000"
+    )
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/secam-scale"))
+    parser.add_argument("--layout", choices=["folder", "tar"], default="folder")
+    parser.add_argument("--shard-size", type=int, default=1000)
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument(
+        "--model", default="tiny", help="tiny (benchmarks/scale_classifier.py) or a registry model"
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="carry on a run this benchmark started"
+    )
+    parser.add_argument(
+        "--print-only",
+        action="store_true",
+        help="print the recorded JSON of these counts, run nothing",
+    )
+    args = parser.parse_args()
+    out = BENCHMARKS / "results"
+    records = []
+    for n_images in sorted(args.counts):
+        path = out / f"scale-{args.model}-{args.layout}-{n_images}.json"
+        if args.print_only:
+            records.append(json.loads(path.read_text()))
+            continue
+        record = measure(
+            n_images,
+            args.workdir,
+            args.model,
+            args.layout,
+            args.shard_size,
+            args.cores,
+            args.resume,
+        )
+        path.write_text(json.dumps(record, indent=2) + "\n")
+        print(f"-> {path.relative_to(REPO)}", flush=True)
+        records.append(record)
+    report(records)
+
+
+if __name__ == "__main__":
+    main()
