@@ -16,8 +16,8 @@ Recorded for each run (JSON, one record per N: benchmarks/results/scale-<model>-
 - the run's wall time, and its main process's peak RSS (the DAG of every job lives there);
 - per rule, from the ``benchmark:`` table of each job (results/benchmarks/): jobs, wall
   seconds, CPU seconds and the largest peak RSS;
-- planning: a dry run of the whole DAG with every per-shard job to do (``--forcerun segment``,
-  which is the plan a run makes once staging has run), and the start-up scan;
+- planning: a dry run of the whole DAG with every per-shard job to do (``--forcerun`` of the
+  rules every other per-shard rule follows: the plan a run makes once staging has run);
 - the resume: the same command again on the finished folder (nothing to do);
 - the files and bytes under results/, and per shard.
 
@@ -221,6 +221,28 @@ def disk_use(results: Path) -> dict:
     return {"files": len(files), "bytes": sum(path.stat().st_size for path in files)}
 
 
+# Every per-shard job follows one of these: forcing them plans the whole run but staging.
+FIRST_PER_SHARD_RULES = ("segment", "segment_compared", "activate")
+
+
+def plan_every_job(run: Path) -> dict:
+    """A dry run of ``run`` with every job after staging to do."""
+    forced = ("--forcerun", *FIRST_PER_SHARD_RULES)
+    return snakemake(run, "--dry-run", *forced, log=run / "bench-logs" / "plan.log")
+
+
+def replan(record: dict, workdir: Path) -> dict:
+    """``record`` with its planning measured again on its finished run."""
+    run = workdir / f"run-{record['model']}-{record['layout']}-{record['n_images']}"
+    plan = plan_every_job(run)
+    return {
+        **record,
+        "plan_seconds": plan["seconds"],
+        "plan_main_peak_rss_mib": plan["main_peak_rss_mib"],
+        "planned_jobs": job_counts(plan["output"]),
+    }
+
+
 def measure(
     n_images: int, workdir: Path, model: str, layout: str, shard_size: int, cores: int, resume: bool
 ) -> dict:
@@ -254,7 +276,7 @@ def measure(
     # the same command on the finished folder: the resume's own cost (lock, scan, plan, no job)
     resume = snakemake(run, "--cores", str(cores), log=logs / "resume.log")
     # the whole DAG with every per-shard job to do: the plan a run makes once staging has run
-    plan = snakemake(run, "--dry-run", "--forcerun", "segment", log=logs / "plan.log")
+    plan = plan_every_job(run)
     results = run / "results"
     manifest = pd.read_parquet(results / "manifest.parquet")
     metrics = pd.read_parquet(results / "metrics.parquet", columns=["image_id"])
@@ -356,13 +378,20 @@ def main() -> None:
         action="store_true",
         help="print the recorded JSON of these counts, run nothing",
     )
+    parser.add_argument(
+        "--replan", action="store_true", help="measure the planning of these finished runs again"
+    )
     args = parser.parse_args()
     out = BENCHMARKS / "results"
     records = []
     for n_images in sorted(args.counts):
         path = out / f"scale-{args.model}-{args.layout}-{n_images}.json"
-        if args.print_only:
-            records.append(json.loads(path.read_text()))
+        if args.print_only or args.replan:
+            record = json.loads(path.read_text())
+            if args.replan:
+                record = replan(record, args.workdir)
+                path.write_text(json.dumps(record, indent=2) + "\n")
+            records.append(record)
             continue
         record = measure(
             n_images,

@@ -19,7 +19,7 @@ ROOT = "/data/run"
 LAYOUT = ResultsLayout(ROOT)
 
 # Loads the workflow with Snakemake's API (a dry run: nothing is written) and prints, per rule,
-# the paths its inputs, outputs and logs declare (input functions left out).
+# the paths its inputs, outputs, logs and benchmark declare (input functions left out).
 RULE_PATHS = """
 import json, sys
 from pathlib import Path
@@ -35,8 +35,8 @@ with SnakemakeApi(OutputSettings(dryrun=True, quiet={"all"})) as api:
         workdir=Path(repo),
     )._workflow
     print(json.dumps({
-        rule.name: [str(f) for files in (rule.input, rule.output, rule.log) for f in files
-                    if isinstance(f, str)]
+        rule.name: [str(f) for files in (rule.input, rule.output, rule.log, [rule.benchmark])
+                    for f in files if isinstance(f, str)]
         for rule in workflow.rules
     }))
 """

@@ -147,7 +147,7 @@ ONCE_PER_RUN = {
 
 
 def test_a_synthetic_validation_set_in_several_shards(tmp_path, monkeypatch):
-    """benchmarks/bench_scale.py's configuration (every stage, the tiny own model) on 300
+    """benchmarks/bench_scale.py's configuration (every stage, the tiny own model) on 200
     synthetic images read from an official-layout tar: its plan is the per-shard jobs once per
     shard plus a constant, in shards of 50 and of 100; and every staged image reaches the
     merged metrics of a run."""
@@ -155,16 +155,16 @@ def test_a_synthetic_validation_set_in_several_shards(tmp_path, monkeypatch):
     bench_scale = _benchmark_module("bench_scale")
     monkeypatch.setenv("PYTHONPATH", str(REPO / "benchmarks"))  # the factory's module
     data = tmp_path / "ilsvrc"
-    synthetic.write_set(300, data, tar=True)
-    for shard_size, shard_count in ((50, 6), (100, 3)):
+    synthetic.write_set(200, data, tar=True)
+    for shard_size, shard_count in ((50, 4), (100, 2)):
         workdir = tmp_path / f"shards-of-{shard_size}"
         workdir.mkdir()
-        config = bench_scale.scale_config(data, 300, "tiny", "tar", shard_size)
+        config = bench_scale.scale_config(data, 200, "tiny", "tar", shard_size)
         (workdir / "config.yaml").write_text(yaml.safe_dump(config))
         run(workdir, "--cores", "2", "results/manifest.parquet")
         manifest = read_table(workdir / "results" / "manifest.parquet", "manifest")
-        assert len(manifest) == 300 and manifest["shard"].nunique() == shard_count
-        plan = run(workdir, "--dry-run", "--forcerun", "segment").stdout
+        assert len(manifest) == 200 and manifest["shard"].nunique() == shard_count
+        plan = run(workdir, "--dry-run", "--forcerun", *bench_scale.FIRST_PER_SHARD_RULES).stdout
         expected = Counter({rule: shard_count * n for rule, n in _per_shard_jobs(config).items()})
         expected.update(ONCE_PER_RUN)
         assert Counter(bench_scale.job_counts(plan)) == expected
