@@ -521,9 +521,18 @@ def read_arrays(path: str | Path, keys: Iterable[str] | None = None) -> dict[str
 @contextlib.contextmanager
 def open_arrays(path: str | Path) -> Iterator[Mapping[str, np.ndarray]]:
     """An NPZ whose arrays are read from disk one at a time, when indexed."""
-    verify(path)
-    with np.load(path, allow_pickle=False) as data:
+    data = open_arrays_until_closed(path)
+    try:
         yield data
+    finally:
+        data.close()
+
+
+def open_arrays_until_closed(path: str | Path) -> np.lib.npyio.NpzFile:
+    """:func:`open_arrays` for a reader that keeps the archive open across calls (and closes
+    it, ``.close()``, when done with it)."""
+    verify(path)
+    return np.load(path, allow_pickle=False)
 
 
 def array_keys(path: str | Path) -> list[str]:

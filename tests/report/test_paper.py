@@ -154,6 +154,38 @@ def test_the_paper_figures_find_files_by_key_not_by_path(tmp_path):
     assert data.predictions("m").empty
 
 
+def test_run_data_keeps_a_bounded_number_of_archives_open_and_reads_arrays_on_demand(
+    tmp_path, monkeypatch
+):
+    """The figures' memory does not grow with the run: RunData holds at most OPEN_ARCHIVES shard
+    archives open, the least recently used closed first, and reads only the arrays asked for."""
+    shards = [f"shard{n:05d}" for n in range(paper.OPEN_ARCHIVES + 4)]
+    files = {}
+    for number, shard in enumerate(shards):
+        files[("m", "secam", shard)] = tmp_path / f"{shard}.npz"
+        write_arrays(files[("m", "secam", shard)], {f"i{number}/top3": np.full((2, 2), number)})
+    data = RunData(
+        pd.DataFrame({"image_id": [f"i{n}" for n in range(len(shards))], "shard": shards}),
+        masks=files,
+    )
+    opened = []
+    monkeypatch.setattr(
+        paper,
+        "open_arrays_until_closed",
+        lambda path: opened.append(path) or np.load(path, allow_pickle=False),
+    )
+    for _ in range(2):  # the second pass reopens what the first closed
+        for number in range(len(shards)):
+            assert data.mask("m", "secam", f"i{number}", "top3").tolist() == [[number] * 2] * 2
+            assert len(data._archives) <= paper.OPEN_ARCHIVES
+    assert len(opened) == 2 * len(shards)
+    archive = next(iter(data._archives.values()))
+    assert archive.fid is not None  # still open; the evicted ones were closed
+    data.mask("m", "secam", "i0", "top3")  # most recent: used again without reopening
+    data.mask("m", "secam", "i0", "top3")
+    assert len(opened) == 2 * len(shards) + 1
+
+
 def test_run_data_reads_each_shards_artifacts(data):
     rocket = data.labels("rocket")  # shard00001
     assert rocket.shape == (427, 640) and rocket.max() == 5 * 7 - 1
