@@ -231,27 +231,70 @@ def plan_every_job(run: Path) -> dict:
     return snakemake(run, "--dry-run", *forced, log=run / "bench-logs" / "plan.log")
 
 
-def replan(record: dict, workdir: Path) -> dict:
-    """``record`` with its planning measured again on its finished run."""
-    run = workdir / f"run-{record['model']}-{record['layout']}-{record['n_images']}"
-    plan = plan_every_job(run)
+def synthetic_set(n_images: int, workdir: Path, layout: str) -> tuple[Path, dict | None]:
+    """The synthetic set of ``n_images`` under ``workdir``, written unless it is there; with
+    what writing it took (None when it was there)."""
+    data = workdir / f"set-{n_images}"
+    complete = (data / "LOC_val_solution.csv").exists()
+    if complete and (layout == "folder" or (data / TAR_NAME).exists()):
+        return data, None
+    return data, write_set(n_images, data, tar=layout == "tar")
+
+
+def provenance() -> dict:
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+    )
+    memory_gib = psutil.virtual_memory().total / 2**30
     return {
-        **record,
+        "commit": commit.stdout.strip(),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {memory_gib:.0f} GiB",
+        "python": platform.python_version(),
+    }
+
+
+def measure_staging(
+    n_images: int, workdir: Path, model: str, layout: str, shard_size: int, cores: int
+) -> dict:
+    """Staging alone, then the plan of every later job: what a run of ``n_images`` does before
+    its first per-shard job, measured without running the rest."""
+    data, generated = synthetic_set(n_images, workdir, layout)
+    run = workdir / f"stage-{model}-{layout}-{n_images}"
+    if (run / "results").exists():
+        raise SystemExit(f"{run}/results exists: remove it to measure afresh")
+    (run / "bench-logs").mkdir(parents=True, exist_ok=True)
+    config = scale_config(data, n_images, model, layout, shard_size)
+    (run / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    print(f"N={n_images}: staging from the {layout} in {run} ...", flush=True)
+    target = "results/manifest.parquet"
+    staged = snakemake(run, "--cores", str(cores), target, log=run / "bench-logs" / "stage.log")
+    plan = plan_every_job(run)
+    manifest = pd.read_parquet(run / "results" / "manifest.parquet")
+    stage_job = rule_costs(run / "results").set_index("rule").loc["stage"]
+    return {
+        "benchmark": "scale-staging",
+        "n_images": n_images,
+        "model": model,
+        "layout": layout,
+        "shard_size": shard_size,
+        "shards": int(manifest["shard"].nunique()),
+        "staged_images": len(manifest),
+        "generated": generated,
+        "stage_command_seconds": staged["seconds"],
+        "stage_job_seconds": float(stage_job["seconds"]),
+        "stage_job_max_rss_mib": float(stage_job["max_rss_mib"]),
         "plan_seconds": plan["seconds"],
         "plan_main_peak_rss_mib": plan["main_peak_rss_mib"],
         "planned_jobs": job_counts(plan["output"]),
+        **provenance(),
     }
 
 
 def measure(
     n_images: int, workdir: Path, model: str, layout: str, shard_size: int, cores: int, resume: bool
 ) -> dict:
-    data = workdir / f"set-{n_images}"
-    generated = None
-    if not (data / "LOC_val_solution.csv").exists() or (
-        layout == "tar" and not (data / TAR_NAME).exists()
-    ):
-        generated = write_set(n_images, data, tar=layout == "tar")
+    data, generated = synthetic_set(n_images, workdir, layout)
     run = workdir / f"run-{model}-{layout}-{n_images}"
     logs = run / "bench-logs"
     sittings_file = logs / "sittings.json"
@@ -283,7 +326,6 @@ def measure(
     costs = rule_costs(results)
     shards = int(manifest["shard"].nunique())
     disk = disk_use(results)
-    memory_gib = psutil.virtual_memory().total / 2**30
     return {
         "benchmark": "scale",
         "n_images": n_images,
@@ -309,41 +351,40 @@ def measure(
         "results_bytes": disk["bytes"],
         "bytes_per_image": round(disk["bytes"] / n_images, 1),
         "files_per_shard": round(disk["files"] / shards, 1),
-        "commit": subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
-        ).stdout.strip(),
-        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {memory_gib:.0f} GiB",
-        "python": platform.python_version(),
+        **provenance(),
     }
 
 
 def report(records: list[dict]) -> None:
-    base = min(records, key=lambda r: r["n_images"])
+    """Each rule's seconds per image (per LIME image for LIME) and peak RSS at every N, the ratio
+    of the largest N's cost to the smallest's, and each run's totals."""
+    ordered = sorted(records, key=lambda r: r["n_images"])
+    sizes = [r["n_images"] for r in ordered]
+    per_rule = [{row["rule"]: row for row in r["rules"]} for r in ordered]
     print()
-    header = (
+    print(
         "| rule | "
-        + " | ".join(f"s/image at {r['n_images']}" for r in records)
-        + " | ratio (largest / smallest) |"
+        + " | ".join(f"s/image at {n}" for n in sizes)
+        + f" | ratio {sizes[-1]} / {sizes[0]} | "
+        + " | ".join(f"peak MiB at {n}" for n in sizes)
+        + " |"
     )
-    print(header)
-    print("|---|" + "---:|" * (len(records) + 1))
-    per_rule = {r["n_images"]: {row["rule"]: row for row in r["rules"]} for r in records}
-
-    def per_image(record: dict, row: dict) -> float:
-        count = record["lime_images"] if row["rule"] == "explain_lime" else record["n_images"]
-        return row["seconds"] / count
-
-    for rule in sorted(per_rule[base["n_images"]]):
-        values = [
-            per_image(r, per_rule[r["n_images"]][rule])
-            if rule in per_rule[r["n_images"]]
-            else float("nan")
-            for r in records
-        ]
-        ratio = values[-1] / values[0] if values[0] else float("nan")
-        print(f"| {rule} | " + " | ".join(f"{v:.4f}" for v in values) + f" | {ratio:.2f} |")
-    for r in records:
+    print("|---|" + "---:|" * (2 * len(sizes) + 1))
+    for rule in sorted(per_rule[0]):
+        seconds, peaks = [], []
+        for record, rows in zip(ordered, per_rule, strict=True):
+            row = rows.get(rule, {"seconds": float("nan"), "max_rss_mib": float("nan")})
+            count = record["lime_images"] if rule == "explain_lime" else record["n_images"]
+            seconds.append(row["seconds"] / count)
+            peaks.append(row["max_rss_mib"])
+        print(
+            f"| {rule} | "
+            + " | ".join(f"{v:.4f}" for v in seconds)
+            + f" | {seconds[-1] / seconds[0]:.2f} | "
+            + " | ".join(f"{v:.0f}" for v in peaks)
+            + " |"
+        )
+    for r in ordered:
         report_part = sum(row["seconds"] for row in r["rules"] if row["rule"] in REPORT_RULES)
         peak = max(row["max_rss_mib"] for row in r["rules"])
         jobs = sum(r["planned_jobs"].values())
@@ -374,38 +415,40 @@ def main() -> None:
         "--resume", action="store_true", help="carry on a run this benchmark started"
     )
     parser.add_argument(
-        "--print-only",
+        "--staging-only",
         action="store_true",
-        help="print the recorded JSON of these counts, run nothing",
+        help="stage and plan only: what a run does before its first per-shard job",
     )
     parser.add_argument(
-        "--replan", action="store_true", help="measure the planning of these finished runs again"
+        "--print-only", action="store_true", help="print the recorded JSON, run nothing"
     )
     args = parser.parse_args()
     out = BENCHMARKS / "results"
     records = []
     for n_images in sorted(args.counts):
-        path = out / f"scale-{args.model}-{args.layout}-{n_images}.json"
-        if args.print_only or args.replan:
-            record = json.loads(path.read_text())
-            if args.replan:
-                record = replan(record, args.workdir)
-                path.write_text(json.dumps(record, indent=2) + "\n")
-            records.append(record)
+        kind = "scale-staging" if args.staging_only else "scale"
+        path = out / f"{kind}-{args.model}-{args.layout}-{n_images}.json"
+        if args.print_only:
+            records.append(json.loads(path.read_text()))
             continue
-        record = measure(
-            n_images,
-            args.workdir,
-            args.model,
-            args.layout,
-            args.shard_size,
-            args.cores,
-            args.resume,
-        )
+        common = (n_images, args.workdir, args.model, args.layout, args.shard_size, args.cores)
+        if args.staging_only:
+            record = measure_staging(*common)
+        else:
+            record = measure(*common, args.resume)
         path.write_text(json.dumps(record, indent=2) + "\n")
         print(f"-> {path.relative_to(REPO)}", flush=True)
         records.append(record)
-    report(records)
+    if args.staging_only:
+        for r in records:
+            print(
+                f"N={r['n_images']} ({r['layout']}): staging {r['stage_job_seconds']:.1f} s "
+                f"({r['stage_job_seconds'] / r['n_images'] * 1000:.2f} ms/image, "
+                f"{r['stage_job_max_rss_mib']:.0f} MiB), plan {r['plan_seconds']:.1f} s "
+                f"({sum(r['planned_jobs'].values())} jobs, {r['plan_main_peak_rss_mib']:.0f} MiB)"
+            )
+    else:
+        report(records)
 
 
 if __name__ == "__main__":
