@@ -9,10 +9,10 @@ every stage on: faithfulness, baselines, sanity, paper figures, the segmentation
 LIME on a seeded subset of N/1000 images, as the ILSVRC configurations run it. The model is the
 tiny classifier of benchmarks/scale_classifier.py, loaded through the own-model path, and the
 per-image work is kept light (4 faithfulness steps, a sanity depth of 1, Felzenszwalb as the
-one compared algorithm), so that the workflow's own cost shows and 50 000 images fit a sitting
-on two cores; ``--model efficientnet_lite0`` ties it to a real model.
+one compared algorithm), so that the workflow's own cost shows (50 000 images still take about
+2.2 hours of two cores); ``--model efficientnet_lite0`` ties it to a real model.
 
-Recorded for each run (JSON, one record per N: benchmarks/results/scale-<model>-<N>.json):
+Recorded for each run (JSON, one record per N: benchmarks/results/scale-<model>-<layout>-<N>.json):
 - the run's wall time, and its main process's peak RSS (the DAG of every job lives there);
 - per rule, from the ``benchmark:`` table of each job (results/benchmarks/): jobs, wall
   seconds, CPU seconds and the largest peak RSS;
@@ -22,7 +22,12 @@ Recorded for each run (JSON, one record per N: benchmarks/results/scale-<model>-
 - the files and bytes under results/, and per shard.
 
 It prints each rule's cost per image at every N against the smallest N (the goal: within 1.2x),
-and the goals of docs/performance.md#scaling. Run it with nothing else on the machine.
+and each run's totals (docs/performance.md#scaling). Run it with nothing else on the machine.
+
+    --staging-only   stage and plan every later job, nothing else (scale-staging-*.json)
+    --resume         carry on a run of this benchmark that a previous sitting left unfinished
+    --startup-only   measure the resume and the plan of finished runs again
+    --print-only     print the recorded JSON
 """
 
 from __future__ import annotations
@@ -231,6 +236,19 @@ def plan_every_job(run: Path) -> dict:
     return snakemake(run, "--dry-run", *forced, log=run / "bench-logs" / "plan.log")
 
 
+def startup_costs(run: Path, cores: int) -> dict:
+    """What a run costs before its first job: the same command again on the finished folder
+    (lock, scan, plan; nothing to do), and the plan of every job after staging."""
+    resume = snakemake(run, "--cores", str(cores), log=run / "bench-logs" / "resume.log")
+    plan = plan_every_job(run)
+    return {
+        "resume_seconds": resume["seconds"],
+        "plan_seconds": plan["seconds"],
+        "plan_main_peak_rss_mib": plan["main_peak_rss_mib"],
+        "planned_jobs": job_counts(plan["output"]),
+    }
+
+
 def synthetic_set(n_images: int, workdir: Path, layout: str) -> tuple[Path, dict | None]:
     """The synthetic set of ``n_images`` under ``workdir``, written unless it is there; with
     what writing it took (None when it was there)."""
@@ -316,10 +334,7 @@ def measure(
     sitting = snakemake(run, "--cores", str(cores), log=logs / f"run-{len(sittings) + 1}.log")
     sittings.append({key: sitting[key] for key in ("seconds", "main_peak_rss_mib")})
     sittings_file.write_text(json.dumps(sittings, indent=2) + "\n")
-    # the same command on the finished folder: the resume's own cost (lock, scan, plan, no job)
-    resume = snakemake(run, "--cores", str(cores), log=logs / "resume.log")
-    # the whole DAG with every per-shard job to do: the plan a run makes once staging has run
-    plan = plan_every_job(run)
+    startup = startup_costs(run, cores)
     results = run / "results"
     manifest = pd.read_parquet(results / "manifest.parquet")
     metrics = pd.read_parquet(results / "metrics.parquet", columns=["image_id"])
@@ -342,10 +357,7 @@ def measure(
         "sittings": sittings,
         "run_seconds": round(sum(s["seconds"] for s in sittings), 2),
         "run_main_peak_rss_mib": max(s["main_peak_rss_mib"] for s in sittings),
-        "resume_seconds": resume["seconds"],
-        "plan_seconds": plan["seconds"],
-        "plan_main_peak_rss_mib": plan["main_peak_rss_mib"],
-        "planned_jobs": job_counts(plan["output"]),
+        **startup,
         "rules": costs.to_dict(orient="records"),
         "results_files": disk["files"],
         "results_bytes": disk["bytes"],
@@ -422,14 +434,24 @@ def main() -> None:
     parser.add_argument(
         "--print-only", action="store_true", help="print the recorded JSON, run nothing"
     )
+    parser.add_argument(
+        "--startup-only",
+        action="store_true",
+        help="measure the resume and the plan of these finished runs again",
+    )
     args = parser.parse_args()
     out = BENCHMARKS / "results"
     records = []
     for n_images in sorted(args.counts):
         kind = "scale-staging" if args.staging_only else "scale"
         path = out / f"{kind}-{args.model}-{args.layout}-{n_images}.json"
-        if args.print_only:
-            records.append(json.loads(path.read_text()))
+        if args.print_only or args.startup_only:
+            record = json.loads(path.read_text())
+            if args.startup_only:
+                run = args.workdir / f"run-{args.model}-{args.layout}-{n_images}"
+                record.update(startup_costs(run, args.cores), startup_measured=provenance())
+                path.write_text(json.dumps(record, indent=2) + "\n")
+            records.append(record)
             continue
         common = (n_images, args.workdir, args.model, args.layout, args.shard_size, args.cores)
         if args.staging_only:
