@@ -41,6 +41,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -51,12 +52,14 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS = REPO / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
+sys.path.insert(0, str(REPO))  # for tests.workflow.workflow_runs
 
 from make_synthetic_ilsvrc import IMAGES_FOLDER, TAR_NAME, write_set  # noqa: E402
 from scale_classifier import INPUT_SIZE  # noqa: E402
 
 from secam.layout import LOGS  # noqa: E402
 from secam.methods import METHODS  # noqa: E402
+from tests.workflow.workflow_runs import command, planned_jobs  # noqa: E402
 
 # The rules that read every shard and write the tables, figures and report.
 REPORT_RULES = (
@@ -70,12 +73,6 @@ REPORT_RULES = (
 )
 # LIME explains N / LIME_SHARE images (lime.max_images): 50 of the 50 000.
 LIME_SHARE = 1000
-GOALS = {
-    "per_image_ratio": 1.2,
-    "planning_and_startup_s": 30.0,
-    "job_peak_rss_gib": 4.0,
-    "report_part_s": 600.0,
-}
 
 
 def scale_config(data: Path, n_images: int, model: str, layout: str, shard_size: int) -> dict:
@@ -145,8 +142,7 @@ class PeakMemory:
 
 def snakemake(run: Path, *args: str, log: Path) -> dict:
     """One snakemake command in ``run``: wall seconds, the main process's peak RSS, its output."""
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
-    command += ["--directory", str(run), "--configfile", str(run / "config.yaml"), *args]
+    prefix = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
     environment = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(BENCHMARKS), os.environ.get("PYTHONPATH", "")]),
@@ -154,7 +150,11 @@ def snakemake(run: Path, *args: str, log: Path) -> dict:
     started = time.perf_counter()
     with log.open("w") as handle:
         process = subprocess.Popen(
-            command, cwd=REPO, stdout=handle, stderr=subprocess.STDOUT, env=environment
+            [*prefix, *command(run, *args)],
+            cwd=REPO,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            env=environment,
         )
         memory = PeakMemory(process.pid)
         returncode = process.wait()
@@ -166,16 +166,6 @@ def snakemake(run: Path, *args: str, log: Path) -> dict:
         "seconds": round(seconds, 2),
         "main_peak_rss_mib": round(peak / 2**20, 1),
         "output": log.read_text(),
-    }
-
-
-def job_counts(dry_run_output: str) -> dict[str, int]:
-    """The "Job stats" table of a dry run: jobs by rule."""
-    table = dry_run_output.split("Job stats:", 1)[1]
-    return {
-        rule: int(count)
-        for rule, count in re.findall(r"^(\w+)\s+(\d+)\s*$", table, flags=re.MULTILINE)
-        if rule != "total"
     }
 
 
@@ -245,8 +235,13 @@ def startup_costs(run: Path, cores: int) -> dict:
         "resume_seconds": resume["seconds"],
         "plan_seconds": plan["seconds"],
         "plan_main_peak_rss_mib": plan["main_peak_rss_mib"],
-        "planned_jobs": job_counts(plan["output"]),
+        "planned_jobs": dict(Counter(job.rule for job in planned_jobs(plan["output"]))),
     }
+
+
+def run_folder(workdir: Path, model: str, layout: str, n_images: int) -> Path:
+    """Where the benchmark runs the workflow on ``n_images`` (its results/ inside)."""
+    return workdir / f"run-{model}-{layout}-{n_images}"
 
 
 def synthetic_set(n_images: int, workdir: Path, layout: str) -> tuple[Path, dict | None]:
@@ -304,7 +299,7 @@ def measure_staging(
         "stage_job_max_rss_mib": float(stage_job["max_rss_mib"]),
         "plan_seconds": plan["seconds"],
         "plan_main_peak_rss_mib": plan["main_peak_rss_mib"],
-        "planned_jobs": job_counts(plan["output"]),
+        "planned_jobs": dict(Counter(job.rule for job in planned_jobs(plan["output"]))),
         **provenance(),
     }
 
@@ -313,7 +308,7 @@ def measure(
     n_images: int, workdir: Path, model: str, layout: str, shard_size: int, cores: int, resume: bool
 ) -> dict:
     data, generated = synthetic_set(n_images, workdir, layout)
-    run = workdir / f"run-{model}-{layout}-{n_images}"
+    run = run_folder(workdir, model, layout, n_images)
     logs = run / "bench-logs"
     sittings_file = logs / "sittings.json"
     if (run / "results").exists() and not (resume and sittings_file.exists()):
@@ -426,15 +421,16 @@ def main() -> None:
     parser.add_argument(
         "--resume", action="store_true", help="carry on a run this benchmark started"
     )
-    parser.add_argument(
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
         "--staging-only",
         action="store_true",
         help="stage and plan only: what a run does before its first per-shard job",
     )
-    parser.add_argument(
+    mode.add_argument(
         "--print-only", action="store_true", help="print the recorded JSON, run nothing"
     )
-    parser.add_argument(
+    mode.add_argument(
         "--startup-only",
         action="store_true",
         help="measure the resume and the plan of these finished runs again",
@@ -448,7 +444,7 @@ def main() -> None:
         if args.print_only or args.startup_only:
             record = json.loads(path.read_text())
             if args.startup_only:
-                run = args.workdir / f"run-{args.model}-{args.layout}-{n_images}"
+                run = run_folder(args.workdir, args.model, args.layout, n_images)
                 record.update(startup_costs(run, args.cores), startup_measured=provenance())
                 path.write_text(json.dumps(record, indent=2) + "\n")
             records.append(record)

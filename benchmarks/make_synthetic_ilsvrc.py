@@ -12,12 +12,13 @@ and with ``--tar`` also ``OUT/ILSVRC2012_img_val.tar``: the same JPEG files as m
 uncompressed tar, as the official release ships them, for staging from a tar never unpacked.
 
 Every image is drawn from its own generator, seeded by (seed, image number): the first 1000
-images of a 50 000-image set are the 1000-image set, byte for byte. Sizes vary (100 to 250 px
-a side), and each image is a two-colour gradient under noise with its boxes filled by a
-textured shape, so that no two files are alike and no cache or duplicate check can shortcut a
-run. The classes cycle through all 1000 synsets in a seeded order. Real photographs' costs
-(SLIC, decoding) are measured elsewhere (docs/performance.md); these images keep them small
-so that what grows with the run, not with the image, shows.
+images of a 50 000-image set are the 1000-image set's images and boxes, byte for byte (not
+their classes, drawn anew for each N so that every synset is as frequent as any other). Sizes
+vary (100 to 250 px a side), and each image is a two-colour gradient under noise with its
+boxes filled by a textured shape, so that no two files are alike and no cache or duplicate
+check can shortcut a run. The classes cycle through all 1000 synsets in a seeded order. Real
+photographs' costs (SLIC, decoding) are measured elsewhere (docs/performance.md); these images
+keep them small so that what grows with the run, not with the image, shows.
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ import argparse
 import io
 import tarfile
 import time
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from secam.classes import imagenet_classes
 
 MIN_SIDE, MAX_SIDE = 100, 250
 IMAGES_FOLDER = Path("ILSVRC/Data/CLS-LOC/val")
@@ -77,13 +79,14 @@ def synthetic_image(rng: np.random.Generator) -> tuple[Image.Image, list[tuple[i
 def write_set(count: int, out: Path, seed: int = 0, tar: bool = False) -> dict[str, float]:
     """Write the set; returns its size in files and bytes and the seconds it took."""
     started = time.perf_counter()
-    synsets_text = (
-        resources.files("secam").joinpath("resources", "imagenet_synsets.txt").read_text()
-    )
-    wnids = [line.split()[0] for line in synsets_text.splitlines() if line.strip()]
+    classes = imagenet_classes()
+    wnids = classes.wnids
     images = out / IMAGES_FOLDER
     images.mkdir(parents=True, exist_ok=True)
-    (out / "LOC_synset_mapping.txt").write_text(synsets_text)
+    mapping = "".join(
+        f"{wnid} {label}\n" for wnid, label in zip(wnids, classes.labels, strict=True)
+    )
+    (out / "LOC_synset_mapping.txt").write_text(mapping)
     # every synset once in each run of 1000 images, in an order drawn from the seed
     classes = np.random.default_rng(seed).permutation(np.arange(count) % len(wnids))
     archive = tarfile.open(out / TAR_NAME, "w") if tar else None

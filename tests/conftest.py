@@ -3,10 +3,12 @@ researcher's own classifier and a decompression bomb."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -69,6 +71,14 @@ def run_snakemake(*args: str, env: dict | None = None) -> subprocess.CompletedPr
         check=False,
         env=env,
     )
+
+
+def benchmark_module(name: str) -> ModuleType:
+    """The script ``benchmarks/<name>.py``, imported as a module."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def sample_image_path(image_id: str) -> Path:

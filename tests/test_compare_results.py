@@ -1,18 +1,12 @@
 """benchmarks/compare_results.py, the check that a change moved no result: timings aside, every
 table and array must be equal."""
 
-import importlib.util
-
 import numpy as np
 import pandas as pd
 
-from .conftest import REPO
+from .conftest import benchmark_module
 
-spec = importlib.util.spec_from_file_location(
-    "compare_results", REPO / "benchmarks" / "compare_results.py"
-)
-compare_results = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(compare_results)
+compare_results = benchmark_module("compare_results")
 
 
 def _results(root, box_iou, seconds, empty_dtype):
