@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 
@@ -197,3 +198,45 @@ def test_the_cli_explains_with_a_factory_model_and_its_class_names(tmp_path, cap
     assert record["explained"]["label"] in CLASS_NAMES
     assert len(record["top5"]) == 5
     assert (tmp_path / "chelsea.png").is_file()
+
+
+class _RunsCode:
+    """A pickle that would run code if it were unpickled freely."""
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (print, ("this ran",))
+
+
+def test_an_error_meant_for_the_user_is_its_message_without_a_traceback(tmp_path):
+    """Untrusted, missing or uncached weights and a missing class list: the message,
+    ``secam: error: <message>``, exit status 2, no traceback; --debug adds the traceback."""
+    import pickle
+
+    image = str(sample_image_path("chelsea"))
+    planted = tmp_path / "planted.pt"
+    planted.write_bytes(pickle.dumps(_RunsCode(), protocol=2))
+    out = str(tmp_path / "out")
+    cases = {
+        "refusing weights file": ["--model", FACTORY, "--weights", str(planted)],
+        "does not exist": ["--model", FACTORY, "--weights", str(tmp_path / "none.pt")],
+        "class names file": ["--model", FACTORY, "--classes", str(tmp_path / "none.txt")],
+        "are not cached": ["--model", "resnet18"],
+    }
+    environment = {**os.environ, "TORCH_HOME": str(tmp_path / "empty-cache")}
+    for message, args in cases.items():
+        result = subprocess.run(
+            [sys.executable, "-m", "secam.cli", "explain", image, *args, "--out", out],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=environment,
+        )
+        assert result.returncode == 2, result.stderr
+        # the message alone (the uncached weights' one holds the command that fetches them)
+        assert result.stderr.startswith("secam: error: ") and message in result.stderr
+        assert "Traceback" not in result.stderr, result.stderr
+        assert "this ran" not in result.stdout
+    debug = _run("--debug", "explain", image, *cases["does not exist"], "--out", out)
+    assert debug.returncode == 2
+    assert "Traceback" in debug.stderr
+    assert debug.stderr.splitlines()[-1].startswith("secam: error: weights file")

@@ -11,7 +11,7 @@ import secam
 from secam import CAM, LIME, GradCAM, SeCAM, wrap_model
 from secam.activations import CAM as CAMMapper
 from secam.classes import imagenet_classes
-from secam.explainers import explain_image, parse_class, parse_selection
+from secam.explainers import explain_image, parse_class
 from secam.faithfulness import blurred
 from secam.lime import probability_fn
 from secam.selection import Selection, gap_size, rank_regions
@@ -104,14 +104,14 @@ def test_method_options_choose_the_method_and_unknown_ones_are_refused(tiny, che
 
 
 def test_selection_and_class_parsing():
-    assert parse_selection("top-k:4") == Selection("top_k", 4)
-    assert parse_selection("threshold:0.6") == Selection("threshold", 0.6)
-    assert parse_selection("thr80") == Selection("threshold", 0.8)
-    assert parse_selection("gap") == Selection("gap", 0.0)
-    assert parse_selection("sufficient:0.9") == parse_selection("suff90")
+    assert Selection.parse("top-k:4") == Selection("top_k", 4)
+    assert Selection.parse("threshold:0.6") == Selection("threshold", 0.6)
+    assert Selection.parse("thr80") == Selection("threshold", 0.8)
+    assert Selection.parse("gap") == Selection("gap", 0.0)
+    assert Selection.parse("sufficient:0.9") == Selection.parse("suff90")
     for text in ("threshold:1.5", "sufficient:0", "gap:2"):
         with pytest.raises(ValueError):
-            parse_selection(text)
+            Selection.parse(text)
     assert imagenet_classes().wnids[285] == "n02124075"
     classes = imagenet_classes()
     assert parse_class("285", classes) == 285
@@ -141,7 +141,7 @@ def test_sufficient_keeps_the_shortest_prefix_found_by_classifying_every_prefix(
     options = {"lime_options": {"num_samples": 64, "batch_size": 16}} if method != "secam" else {}
     share = 0.9
     explanation = explain_image(
-        embedded_model, chelsea, method, parse_selection(f"sufficient:{share}"), **options
+        embedded_model, chelsea, method, Selection.parse(f"sufficient:{share}"), **options
     )
     classify = probability_fn(embedded_model)
     target, labels = explanation.target, explanation.labels
@@ -158,5 +158,5 @@ def test_sufficient_keeps_the_shortest_prefix_found_by_classifying_every_prefix(
     assert np.array_equal(explanation.mask, np.isin(labels, order[:k]))
     assert 1 < k < order.size  # a real choice: neither the best region alone nor all of them
     assert max(kept[:-1]) < share * full <= kept[-1]
-    gap = explain_image(embedded_model, chelsea, method, parse_selection("gap"), **options)
+    gap = explain_image(embedded_model, chelsea, method, Selection.parse("gap"), **options)
     assert gap.selected_regions.tolist() == order[: gap_size(explanation.region_scores)].tolist()

@@ -11,6 +11,8 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from secam.errors import InputError
+
 
 @dataclass(frozen=True)
 class ClassList:
@@ -34,15 +36,17 @@ class ClassList:
         if text.isdigit():
             index = int(text)
             if index >= len(self):
-                raise ValueError(f"class index {index} out of range (0..{len(self) - 1})")
+                raise InputError(f"class index {index} out of range (0..{len(self) - 1})")
             return index
         if re.fullmatch(r"n\d{8}", text):
+            if text not in self._positions():
+                raise InputError(f"unknown wnid {text!r}: not in the {len(self)}-class list")
             return self.index(text)
         wanted = text.lower()
         for index, label in enumerate(self.labels):
             if wanted in (name.strip().lower() for name in label.split(",")):
                 return index
-        raise ValueError(
+        raise InputError(
             f"unknown class {text!r}: give an index, a wnid or a label of the {len(self)} classes"
         )
 
@@ -51,10 +55,10 @@ class ClassList:
         """A model's own classes, one name each in output order (the name is its id and label)."""
         names = tuple(str(name).strip() for name in names)
         if not names or not all(names):
-            raise ValueError("a class list needs at least one class and no empty names")
+            raise InputError("a class list needs at least one class and no empty names")
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
-            raise ValueError(f"class names appear twice: {', '.join(duplicates)}")
+            raise InputError(f"class names appear twice: {', '.join(duplicates)}")
         return cls(names, names)
 
     def matching(self, wnid: str, label: str) -> int | None:
@@ -90,7 +94,7 @@ def parse_synset_mapping(text: str) -> ClassList:
             continue
         wnid, _, label = line.strip().partition(" ")
         if not wnid.startswith("n") or not label:
-            raise ValueError(f"synset mapping line {number} is not 'wnid label': {line!r}")
+            raise InputError(f"synset mapping line {number} is not 'wnid label': {line!r}")
         wnids.append(wnid)
         labels.append(label.strip())
     return ClassList(tuple(wnids), tuple(labels))
@@ -119,19 +123,21 @@ def _devkit_meta_bytes(path: Path) -> bytes:
                 handle = archive.extractfile(member)
                 if handle is not None:
                     return handle.read()
-    raise ValueError(f"{path}: no data/meta.mat inside this devkit archive")
+    raise InputError(f"{path}: no data/meta.mat inside this devkit archive")
 
 
 def load_class_names(path: str | Path) -> ClassList:
     """A model's classes from a text file, line i naming output i: ``wnid label`` lines (as in
     LOC_synset_mapping.txt, so the classes match the dataset's) or one plain name per line."""
+    if not Path(path).is_file():
+        raise InputError(f"class names file {path}: not a file")
     lines = [line.strip() for line in Path(path).read_text().splitlines() if line.strip()]
     if lines and all(re.fullmatch(r"n\d{8} .+", line) for line in lines):
         return parse_synset_mapping("\n".join(lines))
     try:
         return ClassList.from_names(lines)
     except ValueError as error:
-        raise ValueError(f"class names file {path}: {error}") from None
+        raise InputError(f"class names file {path}: {error}") from None
 
 
 def load_class_list(path: str | Path | None = None) -> ClassList:

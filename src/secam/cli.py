@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -13,7 +14,8 @@ import numpy as np
 from secam.artifacts import write_text
 from secam.classes import ClassList
 from secam.config import EMBEDDED_MODEL, default, parse_number
-from secam.explainers import Explanation, explain_image, parse_class, parse_selection
+from secam.errors import SecamError
+from secam.explainers import Explanation, explain_image, parse_class
 from secam.imaging import ImageReadError, load_rgb
 from secam.methods import ORDER
 from secam.models import LoadedModel, load_model
@@ -40,7 +42,7 @@ def _config_number(*keys: str) -> Callable[[str], int | float]:
 
 def _selection(text: str) -> Selection:
     try:
-        return parse_selection(text)
+        return Selection.parse(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
@@ -57,6 +59,11 @@ def _device(text: str) -> str:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="secam", description=__doc__)
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="on an error, show its traceback as well as its message",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     explain = commands.add_parser("explain", help="explain images: an overlay PNG and a JSON each")
     explain.add_argument("images", nargs="+", type=Path, help="image files")
@@ -264,10 +271,15 @@ def explain_command(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; an error meant for the user (:class:`secam.errors.SecamError`) is one
+    line on stderr and exit status 2, with its traceback only under ``--debug``. Any other
+    exception is a fault of secam and keeps its traceback."""
     args = _parser().parse_args(argv)
     try:
         return explain_command(args)
-    except (ValueError, KeyError) as error:
+    except SecamError as error:
+        if args.debug:
+            traceback.print_exc()
         print(f"secam: error: {error}", file=sys.stderr)
         return 2
 

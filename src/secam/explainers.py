@@ -13,7 +13,6 @@ the same blocks stage by stage with caches; :func:`explain_image` composes them 
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from secam.activations import make_mapper
 from secam.activations.maps import CHANNEL_BATCH
 from secam.classes import ClassList
 from secam.config import default
+from secam.errors import InputError
 from secam.explanation import explain_map
 from secam.faithfulness import InsertionProbe
 from secam.lime import lime_scorer, probability_fn
@@ -37,30 +37,6 @@ from secam.models.registry import LoadedModel, wrap_model
 from secam.segmentation import segment
 from secam.selection import Selection
 from secam.timing import Stopwatch
-
-
-def parse_selection(text: str | Selection) -> Selection:
-    """``top-k:3``, ``threshold:0.8``, ``gap`` or ``sufficient:0.9`` (also the table names
-    ``top3``, ``thr80``, ``suff90``)."""
-    if isinstance(text, Selection):
-        return text
-    match = re.fullmatch(r"top-k:(\d+)|(threshold|sufficient):([0-9.]+)", text)
-    if match is None:
-        try:
-            return Selection.parse(text)
-        except ValueError:
-            raise ValueError(
-                f"selection {text!r}: use top-k:K, threshold:F, gap or sufficient:P"
-            ) from None
-    if match.group(1) is not None:
-        k = int(match.group(1))
-        if k < 1:
-            raise ValueError(f"selection {text!r}: k must be at least 1")
-        return Selection("top_k", k)
-    fraction = float(match.group(3))
-    if not 0 < fraction <= 1:
-        raise ValueError(f"selection {text!r}: the fraction must lie in (0, 1]")
-    return Selection(match.group(2), fraction)
 
 
 def parse_class(text: str | int, classes: ClassList) -> int:
@@ -102,14 +78,14 @@ def explain_image(
     spec = method_spec(method)
     selection = selection or Selection("top_k", 3)
     if spec.kind == "pixels" and selection.kind != "threshold":
-        raise ValueError(f"{method} thresholds a heatmap: use a threshold:F selection")
+        raise InputError(f"{method} thresholds a heatmap: use a threshold:F selection")
     if spec.kind == "lime" and selection.kind == "threshold":
-        raise ValueError("LIME selects superpixels by weight: use top-k:K, gap or sufficient:P")
+        raise InputError("LIME selects superpixels by weight: use top-k:K, gap or sufficient:P")
     if not spec.applies_to(model.head_path):
-        raise ValueError(f"{method} needs a global-average-pooling + linear head")
+        raise InputError(f"{method} needs a global-average-pooling + linear head")
     image = np.asarray(image)
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-        raise ValueError(f"expected an (H, W, 3) uint8 image, got {image.dtype} {image.shape}")
+        raise InputError(f"expected an (H, W, 3) uint8 image, got {image.dtype} {image.shape}")
     seconds: dict[str, float] = {}
 
     start = time.perf_counter()
@@ -122,7 +98,7 @@ def explain_image(
     predicted = int(probabilities.argmax())
     target = predicted if target is None else int(target)
     if not 0 <= target < probabilities.size:
-        raise ValueError(f"class {target} out of range: the model has {probabilities.size}")
+        raise InputError(f"class {target} out of range: the model has {probabilities.size}")
 
     watch = Stopwatch(model.device)
     source = None
@@ -212,7 +188,7 @@ class Explainer:
         self.options = {**self.option_defaults, **options}
         if isinstance(model, LoadedModel):
             if target_layer is not None or classes is not None or preprocessing is not None:
-                raise ValueError(
+                raise InputError(
                     "a loaded model carries its target layer, classes and preprocessing: "
                     "give them to load_model or wrap_model"
                 )
@@ -247,7 +223,7 @@ class Explainer:
             self.model,
             image,
             self.method,
-            parse_selection(selection or self.default_selection),
+            Selection.parse(selection or self.default_selection),
             chosen,
             segmentation=self.segmentation,
             **self._options(),
@@ -267,7 +243,7 @@ class SeCAM(Explainer):
     def method(self) -> str:  # type: ignore[override]
         source = self.options["source"]
         if source not in ("auto", *PIXEL_SOURCES[1:]):
-            raise ValueError(f"SeCAM source {source!r}: auto or one of {PIXEL_SOURCES[1:]}")
+            raise InputError(f"SeCAM source {source!r}: auto or one of {PIXEL_SOURCES[1:]}")
         return "secam" if source == "auto" else f"secam_{source}"
 
 
@@ -337,5 +313,4 @@ __all__ = [
     "SeCAM",
     "explain_image",
     "parse_class",
-    "parse_selection",
 ]

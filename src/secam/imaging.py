@@ -12,12 +12,13 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from secam.errors import SecamError
 from secam.image_sources import ImageSource
 
 ImageLike = str | Path | ImageSource
 
 
-class ImageReadError(ValueError):
+class ImageReadError(SecamError, ValueError):
     """An image that cannot be used; the message is meant for a person.
 
     ``reason`` is the message without the file's name, for callers that print the name

@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from secam.errors import SecamError
+
 # The artifacts that jobs read back: every other output (tables, figures) is a final product.
 CACHED_SUFFIXES = (".parquet", ".npz")
 DAMAGED_SUFFIX = ".damaged"
@@ -31,17 +33,21 @@ _TEMPORARY = re.compile(r"^\..+\.tmp(\.[A-Za-z0-9]+)?$")
 _verified: dict[Path, tuple[int, int, int]] = {}
 
 
-class DamagedArtifactError(RuntimeError):
-    """A cached artifact whose bytes are not those its writer recorded."""
+class DamagedArtifactError(SecamError, RuntimeError):
+    """A cached artifact whose bytes are not those its writer recorded; ``moved_aside`` when
+    the workflow has already moved it aside (:func:`set_aside`)."""
 
-    def __init__(self, path: str | Path, problem: str) -> None:
+    def __init__(self, path: str | Path, problem: str, moved_aside: bool = False) -> None:
         self.path = Path(path)
         self.problem = problem
-        super().__init__(
-            f"damaged artifact {self.path}: {problem}. Delete it (or let the workflow move it "
-            f"aside as {self.path.name}{DAMAGED_SUFFIX}) and run snakemake again: the job that "
-            "writes it runs again"
+        aside = f"{self.path.name}{DAMAGED_SUFFIX}"
+        what_to_do = (
+            f"moved aside as {aside}: run snakemake again and the job that writes it runs again"
+            if moved_aside
+            else f"Delete it (or let the workflow move it aside as {aside}) and run snakemake "
+            "again: the job that writes it runs again"
         )
+        super().__init__(f"damaged artifact {self.path}: {problem}. {what_to_do}")
 
 
 @dataclass(frozen=True)

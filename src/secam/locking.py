@@ -21,10 +21,12 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
+from secam.errors import SecamError
+
 LOCK_NAME = ".secam.lock"
 
 
-class ResultsLockedError(RuntimeError):
+class ResultsLockedError(SecamError, RuntimeError):
     """Another run holds the results folder."""
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from secam.errors import InputError
+
 PIXEL_SOURCES = ("cam", "gradcam", "gradcampp", "layercam", "scorecam")
 DISPLAY = {
     "cam": "CAM",
@@ -78,7 +80,7 @@ def method_spec(name: str) -> MethodSpec:
     try:
         return METHODS[name]
     except KeyError:
-        raise ValueError(f"unknown method {name!r}; one of {', '.join(ORDER)}") from None
+        raise InputError(f"unknown method {name!r}; one of {', '.join(ORDER)}") from None
 
 
 def map_sources(methods: list[str], head_path: str) -> list[str]:

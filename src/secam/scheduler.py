@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from secam.config import ConfigError
+from secam.errors import SecamError
 
 # The shortest runtime a job asks for (minutes): a job's start-up (interpreter, libraries, the
 # model) takes tens of seconds on a busy node, and SLURM counts time limits in whole minutes.
@@ -58,7 +59,7 @@ FINISHED_STATES = frozenset(
 )
 
 
-class SchedulerError(RuntimeError):
+class SchedulerError(SecamError, RuntimeError):
     """The scheduler could not be asked about a run's jobs."""
 
 

@@ -18,6 +18,7 @@ from skimage.segmentation import felzenszwalb, quickshift, relabel_sequential, s
 from skimage.transform import rescale, resize
 
 from secam.config import default
+from secam.errors import InputError
 
 ALGORITHMS = ("slic", "quickshift", "felzenszwalb")
 
@@ -50,7 +51,7 @@ def algorithm_params(segmentation_config: dict[str, Any], algorithm: str) -> dic
     algorithms' under a key of their own name.
     """
     if algorithm not in ALGORITHMS:
-        raise ValueError(f"unknown segmentation algorithm {algorithm!r}; one of {ALGORITHMS}")
+        raise InputError(f"unknown segmentation algorithm {algorithm!r}; one of {ALGORITHMS}")
     if algorithm == "slic":
         given = {
             key: segmentation_config[key] for key in DEFAULTS["slic"] if key in segmentation_config
@@ -78,13 +79,13 @@ def segment_batch(
 
 def _options(algorithm: str, params: dict[str, Any]) -> dict[str, Any]:
     if algorithm not in ALGORITHMS:
-        raise ValueError(f"unknown segmentation algorithm {algorithm!r}; one of {ALGORITHMS}")
+        raise InputError(f"unknown segmentation algorithm {algorithm!r}; one of {ALGORITHMS}")
     unknown = set(params) - set(DEFAULTS[algorithm])
     if unknown:
-        raise ValueError(f"{algorithm} takes no parameter(s) {sorted(unknown)}")
+        raise InputError(f"{algorithm} takes no parameter(s) {sorted(unknown)}")
     options = {**DEFAULTS[algorithm], **params}
     if algorithm == "slic" and options["backend"] not in BACKENDS:
-        raise ValueError(f"unknown SLIC backend {options['backend']!r}; one of {BACKENDS}")
+        raise InputError(f"unknown SLIC backend {options['backend']!r}; one of {BACKENDS}")
     return options
 
 

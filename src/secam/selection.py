@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from secam.errors import InputError
+
 if TYPE_CHECKING:  # tables and figures parse selections without paying torch's import
     import torch
 
@@ -31,7 +33,7 @@ class Selection:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise ValueError(f"unknown selection kind {self.kind!r}; one of {', '.join(KINDS)}")
+            raise InputError(f"unknown selection kind {self.kind!r}; one of {', '.join(KINDS)}")
 
     @property
     def name(self) -> str:
@@ -52,13 +54,31 @@ class Selection:
         return self.kind in ("top_k", "threshold")
 
     @classmethod
-    def parse(cls, name: str) -> Selection:
-        if name == "gap":
+    def parse(cls, text: str | Selection) -> Selection:
+        """The one reader of a selection written as text: the command line's and the API's
+        ``top-k:3``, ``threshold:0.8``, ``gap``, ``sufficient:0.9``, or the table names
+        ``top3``, ``thr80``, ``gap``, ``suff90``. A :class:`Selection` is returned as it is."""
+        if isinstance(text, Selection):
+            return text
+        if text == "gap":
             return cls("gap", 0.0)
-        match = re.fullmatch(r"(top|thr|suff)(\d+)", name)
-        if not match:
-            raise ValueError(f"selection {name!r} is none of topK, thrPP, gap and suffPP")
-        prefix, number = match.groups()
+        written = re.fullmatch(r"top-k:(\d+)|(threshold|sufficient):([0-9.]+)", text)
+        if written is not None:
+            if written.group(1) is not None:
+                if int(written.group(1)) < 1:
+                    raise InputError(f"selection {text!r}: k must be at least 1")
+                return cls("top_k", int(written.group(1)))
+            share = float(written.group(3))
+            if not 0 < share <= 1:
+                raise InputError(f"selection {text!r}: the fraction must lie in (0, 1]")
+            return cls(written.group(2), share)
+        named = re.fullmatch(r"(top|thr|suff)(\d+)", text)
+        if named is None:
+            raise InputError(
+                f"selection {text!r}: use top-k:K, threshold:F, gap or sufficient:P "
+                "(or a table name: topK, thrPP, gap, suffPP)"
+            )
+        prefix, number = named.groups()
         if prefix == "top":
             return cls("top_k", int(number))
         return cls("threshold" if prefix == "thr" else "sufficient", int(number) / 100)
@@ -78,7 +98,7 @@ def chosen_selections(selection_config: dict) -> list[Selection]:
     chosen += [Selection("sufficient", float(p)) for p in selection_config["sufficient"]]
     names = [s.name for s in chosen]
     if len(set(names)) < len(names):
-        raise ValueError(f"selection.sufficient: shares that round to one name ({names})")
+        raise InputError(f"selection.sufficient: shares that round to one name ({names})")
     return chosen
 
 

@@ -38,6 +38,8 @@ import torch
 from skimage.segmentation._slic import _enforce_label_connectivity_cython
 from skimage.util import regular_grid
 
+from secam.errors import InputError
+
 # skimage.color's sRGB -> XYZ matrix and the D65 white point (2-degree observer)
 XYZ_FROM_RGB = (
     (0.412453, 0.357580, 0.180423),
@@ -89,14 +91,14 @@ def slic(
     """Superpixels of (H, W, 3) uint8 images, each as an (H, W) int32 array labelled 0..n-1,
     computed together on ``device`` (images of different sizes are padded, never resized)."""
     if max_num_iter < 1:
-        raise ValueError("max_num_iter must be at least 1")
+        raise InputError("max_num_iter must be at least 1")
     if compactness <= 0:
-        raise ValueError("compactness must be positive")
+        raise InputError("compactness must be positive")
     if not images:
         return []
     for image in images:
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise ValueError(f"expected (H, W, 3) uint8 images, got {image.dtype} {image.shape}")
+            raise InputError(f"expected (H, W, 3) uint8 images, got {image.dtype} {image.shape}")
     device = torch.device(device)
     sizes = [image.shape[:2] for image in images]
     grids = [_Grid.of(h, w, n_segments) for h, w in sizes]

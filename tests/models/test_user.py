@@ -6,6 +6,7 @@ import pickle
 import pytest
 import torch
 
+from secam.errors import InputError
 from secam.models import UntrustedWeightsError, load_model
 
 from ..conftest import FACTORY
@@ -27,8 +28,12 @@ def test_a_factory_model_loads_its_weights_file_safely(tiny, tmp_path):
     with pytest.raises(UntrustedWeightsError, match="weights_only"):
         load_model(FACTORY, weights=str(planted))
     assert not _RunsCode.ran
-    with pytest.raises(ValueError, match="cannot import"):
+    with pytest.raises(InputError, match="cannot import"):
         load_model("no_such_package.nets:build")
+    other = tmp_path / "other.pt"
+    torch.save(TinyClassifier(classes=3).state_dict(), other)
+    with pytest.raises(InputError, match=r"does not fit model factory .*size mismatch"):
+        load_model(FACTORY, weights=str(other))
 
 
 class _RunsCode:

@@ -52,3 +52,25 @@ def test_a_factory_models_files_are_checked_without_importing_it(tmp_path, monke
     (tmp_path / "mine.pt").write_bytes(b"")
     (tmp_path / "classes.txt").write_text("a\nb\n")
     check_run_inputs(config)
+
+
+def test_a_folder_where_a_file_is_wanted_is_named_before_staging(tmp_path, monkeypatch):
+    """dataset.synsets is one file; dataset.annotations a file or a folder of VOC XML boxes."""
+    monkeypatch.chdir(REPO)
+    config = load_config(REPO / "config" / "config.yaml")
+    config["dataset"]["synsets"] = str(tmp_path)
+    config["dataset"]["annotations"] = str(tmp_path)
+    with pytest.raises(ConfigError) as raised:
+        check_run_inputs(config)
+    lines = str(raised.value).splitlines()[1:]
+    assert lines == [
+        f"  - config key 'dataset.annotations': {tmp_path} is a folder without VOC .xml files; "
+        "it wants LOC_val_solution.csv, or a folder or archive of XML boxes",
+        f"  - config key 'dataset.synsets': {tmp_path} is a folder; it wants a file "
+        "(LOC_synset_mapping.txt, the devkit's meta.mat or its archive)",
+    ]
+    (tmp_path / "boxes").mkdir()
+    (tmp_path / "boxes" / "ILSVRC2012_val_00000001.xml").write_text("<annotation/>")
+    config["dataset"]["annotations"] = str(tmp_path / "boxes")
+    config["dataset"]["synsets"] = None
+    check_run_inputs(config)

@@ -169,6 +169,7 @@ def test_damaged_caches_are_named_set_aside_and_rebuilt(scale_run, tmp_path):
         assert path.with_name(path.name + ".damaged").is_file()
     assert f"damaged artifact {maps.relative_to(workdir)}: its SHA-256 is" in output
     assert maps.with_name(maps.name + ".damaged").is_file() and not sidecar(maps).exists()
+    assert "Traceback" not in output  # the job's traceback is in its log only
 
     run(workdir, "--cores", "2")
     assert_same_results(scale_run, results)
@@ -189,6 +190,7 @@ def test_a_run_over_zero_usable_images_stops(dataset, reason, tmp_path):
     result = run(workdir, "--cores", "2", expect_success=False)
     assert result.returncode != 0
     assert "no usable image" in _output(result) and reason in _output(result)
+    assert "Traceback" not in _output(result)  # the message on the terminal, not the stack
     assert not (workdir / "results" / "metrics.parquet").exists()
 
 

@@ -14,43 +14,63 @@ import traceback
 from collections.abc import Iterator
 from typing import Any
 
-from secam.integrity import DAMAGED_SUFFIX, DamagedArtifactError, set_aside
+from secam.errors import SecamError
+from secam.integrity import DamagedArtifactError, set_aside
 from secam.pipeline.common import PROGRESS_LOGGER, limit_threads
 from secam.pipeline.explain import ExplanationOutputs, ShardInputs
 
 
 @contextlib.contextmanager
 def logged(snakemake: Any) -> Iterator[None]:
-    """Send stdout and stderr of the stage to ``snakemake.log[0]``; log a failure, then raise.
+    """Send stdout and stderr of the stage to ``snakemake.log[0]``; log a failure, then stop.
 
     Progress lines (:class:`secam.pipeline.common.Progress`) go to the log and to the
     terminal: the script's own stderr, which Snakemake leaves on the terminal it runs in.
 
-    A damaged input (:class:`DamagedArtifactError`) is moved aside before the job fails, so
-    that the next run sees it missing and reruns the job that writes it; its message goes to
-    the terminal as well as to the log.
+    An error meant for the user (:class:`secam.errors.SecamError`: a bad input, a damaged
+    cache, no usable image, ...) is its message, ``error: <message>``, on the terminal and in
+    the log (which the profiles' ``show-failed-logs`` prints too), without a traceback; any
+    other exception is a fault of secam, and its traceback goes to the log. A damaged input
+    (:class:`secam.integrity.DamagedArtifactError`) is moved aside before the job fails, so that
+    the next run sees it missing and reruns the job that writes it.
 
     Every job runs on the threads Snakemake gives it (:func:`limit_threads`).
     """
     limit_threads(snakemake.threads)
-    with _setting_aside_damaged_inputs():
-        if not snakemake.log:
-            with _progress_to(sys.__stderr__):
-                yield
-            return
-        with (
-            open(snakemake.log[0], "w") as log,
-            contextlib.redirect_stdout(log),
-            contextlib.redirect_stderr(log),
-            _progress_to(log, sys.__stderr__),
-        ):
-            try:
-                yield
-            except BaseException:
-                traceback.print_exc(file=log)
-                log.flush()
-                print(f"error: see {snakemake.log[0]}", file=sys.__stderr__)
-                raise
+    log_file = snakemake.log[0] if snakemake.log else None
+    try:
+        with _to_log(log_file), _setting_aside_damaged_inputs():
+            yield
+    except SecamError as error:
+        print(f"error: {error}", file=sys.__stderr__)
+        raise SystemExit(1) from None
+
+
+@contextlib.contextmanager
+def _to_log(log_file: str | None) -> Iterator[None]:
+    """stdout, stderr and a failure (its message, or its traceback when it is no
+    :class:`SecamError`) to ``log_file``; progress to it and the terminal. Without a log file,
+    progress goes to the terminal only."""
+    if log_file is None:
+        with _progress_to(sys.__stderr__):
+            yield
+        return
+    with (
+        open(log_file, "w") as log,
+        contextlib.redirect_stdout(log),
+        contextlib.redirect_stderr(log),
+        _progress_to(log, sys.__stderr__),
+    ):
+        try:
+            yield
+        except SecamError as error:
+            print(f"error: {error}", file=log)
+            raise
+        except BaseException:
+            traceback.print_exc(file=log)
+            log.flush()
+            print(f"error: see {log_file}", file=sys.__stderr__)
+            raise
 
 
 @contextlib.contextmanager
@@ -80,13 +100,7 @@ def _setting_aside_damaged_inputs() -> Iterator[None]:
         yield
     except DamagedArtifactError as error:
         set_aside(error.path)
-        print(
-            f"error: damaged artifact {error.path}: {error.problem}; moved to "
-            f"{error.path.name}{DAMAGED_SUFFIX}: run snakemake again and the job that writes it "
-            "runs again",
-            file=sys.__stderr__,
-        )
-        raise
+        raise DamagedArtifactError(error.path, error.problem, moved_aside=True) from error
 
 
 def shard_inputs(snakemake: Any) -> ShardInputs:

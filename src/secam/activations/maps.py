@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from secam.activations.base import ClassActivationMapper
 from secam.config import default
+from secam.errors import InputError
 from secam.models.registry import LoadedModel
 
 CHANNEL_BATCH: int = default("score_cam", "channel_batch")
@@ -135,7 +136,7 @@ def make_mapper(
     if source == "auto":
         source = "cam" if model.head_path == "cam" else "gradient"
     if source not in SOURCES:
-        raise ValueError(f"unknown map source {source!r}; one of auto, {', '.join(SOURCES)}")
+        raise InputError(f"unknown map source {source!r}; one of auto, {', '.join(SOURCES)}")
     if source == "scorecam":
         return ScoreCAM(model, channel_batch=channel_batch)
     return SOURCES[source](model)

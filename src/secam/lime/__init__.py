@@ -3,6 +3,7 @@ explanation with the perturbed images built on the model's device (``lime-batche
 
 from __future__ import annotations
 
+from secam.errors import InputError
 from secam.lime.batched import lime_batched_region_scores
 from secam.lime.classifier import RegionScorer, probability_fn
 from secam.lime.reference import lime_region_scores
@@ -18,7 +19,7 @@ def lime_scorer(method: str) -> RegionScorer:
     try:
         return SCORERS[method]
     except KeyError:
-        raise ValueError(f"{method!r} is not a LIME method; one of {sorted(SCORERS)}") from None
+        raise InputError(f"{method!r} is not a LIME method; one of {sorted(SCORERS)}") from None
 
 
 __all__ = [

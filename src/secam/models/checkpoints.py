@@ -22,9 +22,10 @@ import torch
 import torch.hub
 
 from secam.artifacts import file_sha256
+from secam.errors import SecamError
 
 
-class WeightsUnavailableError(RuntimeError):
+class WeightsUnavailableError(SecamError, RuntimeError):
     """Pretrained weights are not on this machine and cannot be downloaded."""
 
 

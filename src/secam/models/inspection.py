@@ -33,6 +33,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from secam.errors import InputError
+
 POOLING = (
     nn.MaxPool2d,
     nn.AvgPool2d,
@@ -157,7 +159,7 @@ def inspect_head(
         x = _probe_input(input_size).to(_device_of(model))
         records, logits = _record_outputs(model, x)
         if logits.dim() != 2:
-            raise ValueError(
+            raise InputError(
                 f"the model returns a {tuple(logits.shape)} tensor, not (N, classes) logits"
             )
         if target_layer is None:
@@ -191,7 +193,7 @@ def _find_target(
         i for i, r in enumerate(records) if _is_spatial(r.output) and id(r.output) not in pooled
     ]
     if not spatial:
-        raise ValueError(f"no 4-D feature map with spatial size > 1 found; {SET_TARGET_LAYER}")
+        raise InputError(f"no 4-D feature map with spatial size > 1 found; {SET_TARGET_LAYER}")
     last = spatial[-1]
     tokens = [i for i in range(last + 1, len(records)) if records[i].output.dim() == 3]
     if not tokens:
@@ -219,7 +221,7 @@ def _find_token_target(
         if fit is not None:
             break
     else:
-        raise ValueError(
+        raise InputError(
             f"{name!r} outputs {tuple(final_tokens.shape)} tokens after the last spatial feature "
             f"map, and they fit no patch grid after at most {MAX_PREFIX_TOKENS} prefix tokens; "
             f"{SET_TARGET_LAYER}"
@@ -236,7 +238,7 @@ def _find_token_target(
     for i in reversed(candidates):
         if records[i].name in reaching:
             return _Target(i, prefix, grid)
-    raise ValueError(
+    raise InputError(
         f"no token layer after {records[embedding].name!r} passes a gradient to its patch tokens "
         f"on the probe input; {SET_TARGET_LAYER}"
     )
@@ -246,16 +248,16 @@ def _given_target(
     model: nn.Module, x: torch.Tensor, records: list[Record], logits: torch.Tensor, name: str
 ) -> _Target:
     if name not in dict(model.named_modules()):
-        raise ValueError(f"target_layer {name!r} is not a module of this model")
+        raise InputError(f"target_layer {name!r} is not a module of this model")
     calls = [i for i, r in enumerate(records) if r.name == name]
     if not calls:
-        raise ValueError(f"target_layer {name!r} returned no tensor on the probe input")
+        raise InputError(f"target_layer {name!r} returned no tensor on the probe input")
     index = calls[-1]
     output = records[index].output
     if output.dim() == 4:
         return _Target(index, None, _grid(output))
     if output.dim() != 3:
-        raise ValueError(
+        raise InputError(
             f"target_layer {name!r} outputs a {tuple(output.shape)} tensor, neither a 4-D "
             "feature map nor 3-D (N, tokens, channels) tokens"
         )
@@ -266,13 +268,13 @@ def _given_target(
     ]
     fit = _fit_grid(tokens, [*earlier_maps, *squares])
     if fit is None:
-        raise ValueError(
+        raise InputError(
             f"target_layer {name!r} outputs {tokens} tokens, which fill no patch grid (the "
             f"model's or a square one) after at most {MAX_PREFIX_TOKENS} prefix tokens"
         )
     prefix, grid = fit
     if name not in _patches_reaching_output(model, x, logits, [name], prefix):
-        raise ValueError(
+        raise InputError(
             f"the patch tokens of target_layer {name!r} do not reach the logits (after the last "
             "block only the class token does); choose an earlier layer, such as the last "
             "block's first norm"

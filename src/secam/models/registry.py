@@ -15,6 +15,7 @@ from torch import nn
 
 from secam.classes import ClassList, imagenet_classes, load_class_names
 from secam.config import PACKAGED_MODELS
+from secam.errors import InputError
 from secam.models import checkpoints, efficientnet_lite, user
 from secam.models.checkpoints import WeightsUnavailableError
 from secam.models.inspection import HeadInfo, inspect_head
@@ -45,7 +46,7 @@ class LoadedModel:
 
     def classifier(self) -> nn.Linear:
         if self.head.classifier is None:
-            raise ValueError(f"{self.name} has no CAM head (global average pooling + linear)")
+            raise InputError(f"{self.name} has no CAM head (global average pooling + linear)")
         layer = dict(self.module.named_modules())[self.head.classifier]
         assert isinstance(layer, nn.Linear)
         return layer
@@ -80,7 +81,7 @@ def _torchvision_weights(name: str, weights: str | None) -> Any:
         return enum[weights]
     except KeyError:
         names = ", ".join(["DEFAULT", *enum.__members__])
-        raise ValueError(f"model {name!r}: unknown weights {weights!r}; one of {names}") from None
+        raise InputError(f"model {name!r}: unknown weights {weights!r}; one of {names}") from None
 
 
 def _check_cached(name: str, weights: Any) -> Path:
@@ -117,7 +118,7 @@ def _known_torchvision(name: str) -> None:
 
     if name not in torchvision.models.list_models(module=torchvision.models):
         known = ", ".join(available_models())
-        raise ValueError(f"unknown model {name!r}; known models: {known}")
+        raise InputError(f"unknown model {name!r}; known models: {known}")
 
 
 def _load_torchvision(name: str, weights_name: str | None) -> tuple[nn.Module, Preprocessing, str]:
@@ -188,7 +189,7 @@ def _class_list(
     else:
         found = ClassList.from_names([f"class {i}" for i in range(head.classes)])
     if len(found) != head.classes:
-        raise ValueError(f"model {name!r} has {head.classes} outputs but {len(found)} class names")
+        raise InputError(f"model {name!r} has {head.classes} outputs but {len(found)} class names")
     return found
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from secam.errors import InputError
 from secam.models.checkpoints import UntrustedWeightsError
 
 FACTORY_PATTERN = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
@@ -36,7 +37,7 @@ def import_factory(spec: str) -> Callable[[], nn.Module]:
     so a researcher's ``mynets.py`` beside the config works without installing it.
     """
     if not is_factory(spec):
-        raise ValueError(f"model factory {spec!r}: write it as package.module:function")
+        raise InputError(f"model factory {spec!r}: write it as package.module:function")
     module_name, function_name = spec.split(":")
     try:
         module = importlib.import_module(module_name)
@@ -45,12 +46,12 @@ def import_factory(spec: str) -> Callable[[], nn.Module]:
             raise  # the module exists; something it imports is missing
         cwd = str(Path.cwd())
         if cwd in sys.path:
-            raise ValueError(f"model factory {spec!r}: cannot import {module_name}") from None
+            raise InputError(f"model factory {spec!r}: cannot import {module_name}") from None
         sys.path.append(cwd)
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError:
-            raise ValueError(
+            raise InputError(
                 f"model factory {spec!r}: cannot import {module_name} from the Python path or "
                 f"from {cwd}"
             ) from None
@@ -58,7 +59,7 @@ def import_factory(spec: str) -> Callable[[], nn.Module]:
             sys.path.remove(cwd)
     factory = getattr(module, function_name, None)
     if not callable(factory):
-        raise ValueError(f"model factory {spec!r}: {module_name} has no callable {function_name}")
+        raise InputError(f"model factory {spec!r}: {module_name} has no callable {function_name}")
     return factory
 
 
@@ -66,7 +67,7 @@ def load_state_file(path: str | Path) -> dict[str, Any]:
     """A local state dict, loaded on the CPU with ``weights_only=True``."""
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"weights file {path} does not exist")
+        raise InputError(f"weights file {path} does not exist")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
@@ -86,7 +87,14 @@ def build_user_model(factory: str, weights: str | Path | None = None) -> nn.Modu
     """The factory's model, with the weights file's state dict loaded strictly when given."""
     module = import_factory(factory)()
     if not isinstance(module, nn.Module):
-        raise ValueError(f"model factory {factory!r} returned a {type(module).__name__}")
+        raise InputError(f"model factory {factory!r} returned a {type(module).__name__}")
     if weights is not None:
-        module.load_state_dict(load_state_file(weights), strict=True)
+        state = load_state_file(weights)
+        try:
+            module.load_state_dict(state, strict=True)
+        except RuntimeError as error:  # missing, unexpected or misshapen tensors
+            reason = " ".join(str(error).split())
+            raise InputError(
+                f"weights file {weights} does not fit model factory {factory!r}: {reason}"
+            ) from None
     return module

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from secam.errors import SecamError
 from secam.methods import method_spec
 from secam.pipeline.common import lime_subset
 
@@ -28,7 +29,7 @@ IDENTIFIED_BY = {
 SHOWN_IDS = 10  # ids listed per group in the message; the count says how many there are
 
 
-class IncompleteResultsError(RuntimeError):
+class IncompleteResultsError(SecamError, RuntimeError):
     """The shards do not hold what the manifest calls for."""
 
 

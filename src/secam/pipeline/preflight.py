@@ -21,10 +21,23 @@ def check_run_inputs(config: dict[str, Any], weights: bool = True) -> None:
     dataset = config["dataset"]
     for key in ("annotations", "images", "synsets"):
         value = dataset.get(key)
-        if value is not None and not Path(value).exists():
+        if value is None:
+            continue
+        path = Path(value)
+        if not path.exists():
             problems.append(
                 f"  - config key 'dataset.{key}': {value} does not exist "
-                f"(looked for {Path(value).absolute()})"
+                f"(looked for {path.absolute()})"
+            )
+        elif key == "synsets" and not path.is_file():
+            problems.append(
+                f"  - config key 'dataset.synsets': {value} is a folder; it wants a file "
+                "(LOC_synset_mapping.txt, the devkit's meta.mat or its archive)"
+            )
+        elif key == "annotations" and path.is_dir() and next(path.rglob("*.xml"), None) is None:
+            problems.append(
+                f"  - config key 'dataset.annotations': {value} is a folder without VOC .xml "
+                "files; it wants LOC_val_solution.csv, or a folder or archive of XML boxes"
             )
     for index, name in enumerate(config["models"]):
         options = config["model_options"].get(name, {})

@@ -8,12 +8,13 @@ from typing import Any
 import pandas as pd
 
 from secam.artifacts import write_table
+from secam.errors import SecamError
 from secam.staging import Sampling, stage_dataset
 
 SHOWN_REASONS = 10
 
 
-class NoUsableImagesError(RuntimeError):
+class NoUsableImagesError(SecamError, RuntimeError):
     """Staging kept no image: there is nothing to explain."""
 
 
