@@ -76,7 +76,7 @@ def package_lime(*args, **kwargs) -> np.ndarray:  # type: ignore[no-untyped-def]
 
 
 def secam_scores(model: LoadedModel, image: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    mapper = make_mapper(model, "cam" if model.head_path == "cam" else "gradient")
+    mapper = make_mapper(model, "auto")
     result = mapper(model.preprocessing(image, model.device))
     full = upsample(result.maps[0], image.shape[:2])
     scores = region_means(full, labels).cpu().numpy()
@@ -111,7 +111,7 @@ def best_inference(model: LoadedModel, image: np.ndarray, samples: int) -> tuple
 
 def batch_throughput(model: LoadedModel, images: list[np.ndarray], labels, batch: int) -> float:
     """SeCAM images per second: one forward for the batch, region means on the device."""
-    mapper = make_mapper(model, "cam" if model.head_path == "cam" else "gradient")
+    mapper = make_mapper(model, "auto")
     chosen = [images[i % len(images)] for i in range(batch)]
     chosen_labels = [
         torch.from_numpy(labels[i % len(images)]).to(model.device) for i in range(batch)
@@ -132,7 +132,7 @@ def end_to_end_per_image(model: LoadedModel, images: list[np.ndarray], batch: in
     """Seconds per image in batches of ``batch`` on the model's device: CAM (forward, maps,
     full-resolution upsampling) and SeCAM end to end (the same, SLIC's torch backend on the
     device, and the region means), with their ratio. The best of 3 runs after a warm-up."""
-    mapper = make_mapper(model, "cam" if model.head_path == "cam" else "gradient")
+    mapper = make_mapper(model, "auto")
     chosen = [images[i % len(images)] for i in range(batch)]
     device = str(model.device)
 

@@ -186,3 +186,18 @@ def test_a_command_line_value_that_is_not_yaml_is_named(default_config):
         ConfigError, match=r"config key 'segmentation' from --config: .*--configfile"
     ):
         with_command_line_values(given, command_line)
+
+
+def test_the_schemas_choices_are_the_librarys_registries():
+    """The schema lists its choices literally (a user reads them there); each list is exactly
+    the registry the library runs: methods, superpixel methods, algorithms, SLIC backends."""
+    from secam.methods import METHODS, ORDER
+    from secam.segmentation import ALGORITHMS, BACKENDS
+
+    assert schema_node("methods", "items")["enum"] == list(ORDER)
+    assert sorted(ORDER) == sorted(METHODS)
+    superpixel_methods = [name for name in ORDER if METHODS[name].segmented]
+    assert schema_node("segmentation", "compare_methods", "items")["enum"] == superpixel_methods
+    assert schema_node("segmentation", "algorithm")["enum"] == list(ALGORITHMS)
+    assert schema_node("segmentation", "compare", "items")["enum"] == list(ALGORITHMS)
+    assert schema_node("segmentation", "backend")["enum"] == list(BACKENDS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -78,6 +79,22 @@ def test_importing_the_package_and_the_workflow_side_needs_neither_torch_nor_sna
     assert "import snakemake" not in sources and "from snakemake" not in sources
 
 
-def test_every_public_name_resolves():
-    for name in secam.__all__:
-        assert getattr(secam, name) is not None, name
+def test_the_public_api_is_one_list_of_names_each_from_its_module():
+    """``_PUBLIC`` (name -> module, read on first use), ``__all__`` and the imports for type
+    checkers name the same names, and each name is the object its module defines."""
+    tree = ast.parse((PACKAGE / "__init__.py").read_text())
+    (checking,) = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING"
+    ]
+    imported = {
+        alias.name: node.module
+        for node in checking.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert imported == secam._PUBLIC
+    assert set(secam.__all__) == {*secam._PUBLIC, "__version__"}
+    for name, module in secam._PUBLIC.items():
+        assert getattr(secam, name) is getattr(importlib.import_module(module), name), name

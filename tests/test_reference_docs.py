@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from secam import reference
-from secam.artifacts import TABLES
 from secam.config import default, load_schema
+from secam.table_columns import TABLES
 
 from .conftest import REPO
 

@@ -4,11 +4,11 @@ import pytest
 from PIL import Image
 
 from secam.annotations import Box
-from secam.artifacts import TABLES
 from secam.classes import imagenet_classes, load_class_list
 from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
 from secam.staging import Sampling, clean_boxes, stage_dataset
+from secam.table_columns import TABLES
 
 from .conftest import PIL_DEFAULT_LIMIT, SAMPLE, SCHEMA_MAX_PIXELS, sample_image_path
 from .ilsvrc_layouts import build_official_layout

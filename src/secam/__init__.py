@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+# The public API: name -> the module that defines it, read on first use. ``__all__`` and the
+# imports for type checkers below repeat these names, because tools read them literally;
+# tests/test_package.py checks that the three lists agree.
 _PUBLIC = {
     "CAM": "secam.explainers",
     "LIME": "secam.explainers",
@@ -25,6 +28,7 @@ _PUBLIC = {
     "SeCAM": "secam.explainers",
     "explain_image": "secam.explainers",
     "ClassList": "secam.classes",
+    "SecamError": "secam.errors",
     "LoadedModel": "secam.models.registry",
     "load_model": "secam.models.registry",
     "wrap_model": "secam.models.registry",
@@ -44,6 +48,7 @@ __all__ = [
     "Preprocessing",
     "ScoreCAM",
     "SeCAM",
+    "SecamError",
     "__version__",
     "explain_image",
     "load_model",
@@ -53,6 +58,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from secam.classes import ClassList
+    from secam.errors import SecamError
     from secam.explainers import (
         CAM,
         LIME,

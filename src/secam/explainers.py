@@ -31,7 +31,7 @@ from secam.errors import InputError
 from secam.explanation import explain_map
 from secam.faithfulness import InsertionProbe
 from secam.lime import lime_scorer, probability_fn
-from secam.methods import PIXEL_SOURCES, method_spec
+from secam.methods import method_spec, secam_method
 from secam.models.preprocessing import Preprocessing
 from secam.models.registry import LoadedModel, wrap_model
 from secam.segmentation import segment
@@ -241,10 +241,7 @@ class SeCAM(Explainer):
 
     @property
     def method(self) -> str:  # type: ignore[override]
-        source = self.options["source"]
-        if source not in ("auto", *PIXEL_SOURCES[1:]):
-            raise InputError(f"SeCAM source {source!r}: auto or one of {PIXEL_SOURCES[1:]}")
-        return "secam" if source == "auto" else f"secam_{source}"
+        return secam_method(self.options["source"])
 
 
 class _Heatmap(Explainer):

@@ -29,6 +29,22 @@ DISPLAY = {
 }
 
 
+def paper_source(head_path: str) -> str:
+    """The paper's Block-1 map (the ``auto`` source): CAM on a global-average-pooling + linear
+    head (``head_path`` "cam"), the gradient map dy^c/dA^k(x, y) otherwise."""
+    return "cam" if head_path == "cam" else "gradient"
+
+
+def secam_method(source: str) -> str:
+    """The method that is SeCAM over ``source``'s map: ``secam`` for the paper's (``auto``),
+    ``secam_<source>`` for another CAM-family map."""
+    name = "secam" if source == "auto" else f"secam_{source}"
+    if name not in METHODS:
+        choices = ", ".join(["auto", *PIXEL_SOURCES[1:]])
+        raise InputError(f"SeCAM source {source!r}: one of {choices}")
+    return name
+
+
 @dataclass(frozen=True)
 class MethodSpec:
     name: str
@@ -50,7 +66,7 @@ class MethodSpec:
     def resolved_source(self, head_path: str) -> str:
         """The concrete map this method reads for a model with ``head_path``."""
         if self.source == "auto":
-            return "cam" if head_path == "cam" else "gradient"
+            return paper_source(head_path)
         if self.source is None:
             raise ValueError(f"{self.name} reads no activation map")
         return self.source

@@ -26,10 +26,10 @@ import numpy as np
 import pandas as pd
 
 from secam.annotations import Annotation, Box, read_annotations
-from secam.artifacts import TABLES, check_columns
 from secam.classes import ClassList, load_class_list
 from secam.image_sources import ImageSource, index_images
 from secam.imaging import ImageReadError, check_decodes, read_header
+from secam.table_columns import TABLES, check_columns
 
 # The classes of the paper's example figures.
 PAPER_CLASSES = (

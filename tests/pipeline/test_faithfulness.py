@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy.integrate import trapezoid
 
-from secam.artifacts import empty_table, read_arrays, read_table, write_table
+from secam.artifacts import read_arrays, read_table, write_table
 from secam.faithfulness import blurred
 from secam.imaging import load_rgb
 from secam.lime import probability_fn
@@ -14,6 +14,7 @@ from secam.pipeline.explain import ExplanationOutputs, run_explain_lime
 from secam.pipeline.faithfulness import run_faithfulness
 from secam.regions import upsample
 from secam.selection import rank_regions, regions_mask
+from secam.table_columns import empty_table
 
 from ..conftest import sample_image_path
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from secam import __version__
-from secam.artifacts import TABLES, read_table, write_table
+from secam.artifacts import read_table, write_table
 from secam.config import config_hash
 from secam.pipeline.completeness import IncompleteResultsError
 from secam.pipeline.report import (
@@ -20,6 +20,7 @@ from secam.pipeline.report import (
     run_summary,
 )
 from secam.staging import stage_dataset
+from secam.table_columns import TABLES
 
 from ..conftest import SAMPLE
 from .conftest import stage_config

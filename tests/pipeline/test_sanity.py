@@ -4,10 +4,11 @@ with the embedded EfficientNet-Lite0: every method of the run, LIME on its seede
 import pandas as pd
 import pytest
 
-from secam.artifacts import TABLES, read_arrays, read_table
+from secam.artifacts import read_arrays, read_table
 from secam.imaging import load_rgb
 from secam.pipeline.explain import selections_for
 from secam.pipeline.sanity import run_sanity, run_sanity_report, sanity_images, seeded_order
+from secam.table_columns import TABLES
 
 from ..conftest import sample_image_path
 from .conftest import SAMPLE_IDS

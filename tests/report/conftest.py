@@ -51,7 +51,7 @@ def drawn(monkeypatch):
 
 def documented_table(name: str, rows: list[dict], fill: float = 0.0) -> pd.DataFrame:
     """``rows`` as a table of ``name`` with its documented columns, the missing ones ``fill``."""
-    from secam.artifacts import TABLES
+    from secam.table_columns import TABLES
 
     frame = pd.DataFrame(rows)
     for column in TABLES[name]:

@@ -2,9 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from secam.artifacts import empty_table
 from secam.report.claims import box_share, claims_table
 from secam.report.matched import matched_area
+from secam.table_columns import empty_table
 
 
 def _metrics(secam_gain: float) -> pd.DataFrame:

@@ -8,7 +8,7 @@ import pytest
 from matplotlib.patches import Rectangle
 from PIL import Image
 
-from secam.artifacts import TABLES, write_arrays, write_table
+from secam.artifacts import write_arrays, write_table
 from secam.report import paper
 from secam.report.figures import grid_size
 from secam.report.overlay import DPI, FONT_SIZE, HEAT_LABEL, OUTLINE, PAGE_WIDTH
@@ -22,6 +22,7 @@ from secam.report.paper import (
     table_one,
 )
 from secam.staging import stage_dataset
+from secam.table_columns import TABLES
 
 from ..conftest import SAMPLE
 

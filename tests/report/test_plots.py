@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from secam.artifacts import empty_table
 from secam.report.overlay import DPI, PAGE_WIDTH
 from secam.report.plots import draw_curves, draw_timing
+from secam.table_columns import empty_table
 
 from .conftest import documented_table
 

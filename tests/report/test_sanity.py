@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from secam.artifacts import TABLES
 from secam.report.sanity import depth_labels, draw_sanity, sanity_summary
 from secam.sanity import CHANGES, DOES_NOT_CHANGE, UNCLEAR
+from secam.table_columns import TABLES
 
 NAMES = {1: "head", 2: "layer4.1", 3: "layer4.0"}
 

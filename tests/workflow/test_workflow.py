@@ -12,8 +12,9 @@ import torch
 import yaml
 from PIL import Image
 
-from secam.artifacts import TABLES, read_arrays, read_table
+from secam.artifacts import read_arrays, read_table
 from secam.imaging import load_rgb
+from secam.table_columns import TABLES
 
 from ..conftest import REPO, run_snakemake, sample_image_path
 from .workflow_runs import user_model_workdir

@@ -10,7 +10,6 @@ from secam.activations.maps import (
     LayerCAM,
     ScoreCAM,
     make_mapper,
-    secam_source_for,
 )
 from secam.activations.shared import SharedPass
 
@@ -27,5 +26,4 @@ __all__ = [
     "ScoreCAM",
     "SharedPass",
     "make_mapper",
-    "secam_source_for",
 ]

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from secam.activations.base import ClassActivationMapper
 from secam.config import default
 from secam.errors import InputError
+from secam.methods import paper_source
 from secam.models.registry import LoadedModel
 
 CHANNEL_BATCH: int = default("score_cam", "channel_batch")
@@ -117,8 +118,9 @@ class ScoreCAM(ClassActivationMapper):
         return torch.stack(maps)
 
 
-# Block-1 sources by name. "auto" is the paper's choice: CAM on a GAP + linear head, else the
-# gradient map. "SeCAM over X" is SeCAM's region mean applied to source X's map.
+# Block-1 sources by name: the paper's two (cam, gradient) and the CAM family, the maps of
+# secam.methods.PIXEL_SOURCES. "auto" (secam.methods.paper_source) picks the paper's for a head;
+# "SeCAM over X" is SeCAM's region mean applied to source X's map.
 SOURCES: dict[str, type[ClassActivationMapper]] = {
     "cam": CAM,
     "gradient": GradientCAM,
@@ -132,16 +134,12 @@ SOURCES: dict[str, type[ClassActivationMapper]] = {
 def make_mapper(
     model: LoadedModel, source: str, channel_batch: int = CHANNEL_BATCH
 ) -> ClassActivationMapper:
-    """The mapper of a Block-1 source; ``auto`` picks the paper's path for this model's head."""
+    """The mapper of a Block-1 source; ``auto`` picks the paper's path for this model's head
+    (:func:`secam.methods.paper_source`)."""
     if source == "auto":
-        source = "cam" if model.head_path == "cam" else "gradient"
+        source = paper_source(model.head_path)
     if source not in SOURCES:
         raise InputError(f"unknown map source {source!r}; one of auto, {', '.join(SOURCES)}")
     if source == "scorecam":
         return ScoreCAM(model, channel_batch=channel_batch)
     return SOURCES[source](model)
-
-
-def secam_source_for(model: LoadedModel) -> ClassActivationMapper:
-    """SeCAM's Block 1: CAM on a GAP + linear head, the gradient map otherwise."""
-    return make_mapper(model, "auto")

@@ -18,12 +18,13 @@ import pandas as pd
 import torch
 
 from secam.activations import SharedPass
-from secam.artifacts import TABLES, ArrayWriter, write_table
+from secam.artifacts import ArrayWriter, write_table
 from secam.classes import ClassList, imagenet_classes
 from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
 from secam.methods import map_sources
 from secam.pipeline.common import batch_size_for, load_configured_model, shard_rows
+from secam.table_columns import TABLES
 from secam.timing import Stopwatch
 
 

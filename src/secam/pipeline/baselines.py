@@ -21,7 +21,7 @@ import pandas as pd
 import torch
 
 from secam.area import AreaExplanation, CentredBox, PixelRanking, RegionRanking
-from secam.artifacts import TABLES, open_arrays, read_table, write_table
+from secam.artifacts import open_arrays, read_table, write_table
 from secam.baselines import (
     CENTRE_BOX,
     FULL_IMAGE,
@@ -48,6 +48,7 @@ from secam.selection import (
     select_regions,
     selections_from_config,
 )
+from secam.table_columns import TABLES
 
 
 def _comparators(

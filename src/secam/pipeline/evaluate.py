@@ -15,11 +15,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from secam.artifacts import TABLES, open_arrays, read_table, write_table
+from secam.artifacts import open_arrays, read_table, write_table
 from secam.explanation import explain_map
 from secam.methods import method_spec
 from secam.metrics import METRIC_NAMES, Explained, score_batch
 from secam.pipeline.common import shard_rows
+from secam.table_columns import TABLES
 
 MASK_BATCH = 64
 

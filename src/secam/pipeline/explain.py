@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from secam.artifacts import TABLES, ArrayWriter, open_arrays, read_table, write_table
+from secam.artifacts import ArrayWriter, open_arrays, read_table, write_table
 from secam.explanation import Selected, explain_map
 from secam.faithfulness import InsertionProbe
 from secam.image_sources import ImageSource
@@ -34,6 +34,7 @@ from secam.pipeline.common import (
     shard_rows,
 )
 from secam.selection import Selection, chosen_selections, selections_from_config
+from secam.table_columns import TABLES
 from secam.timing import Stopwatch
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from secam.artifacts import TABLES, open_arrays, read_table, write_table
+from secam.artifacts import open_arrays, read_table, write_table
 from secam.explanation import explain_map
 from secam.faithfulness import blurred, kept_probabilities, region_curves
 from secam.image_sources import ImageSource
@@ -17,6 +17,7 @@ from secam.lime import probability_fn
 from secam.methods import method_spec
 from secam.pipeline.common import Progress, batch_size_for, load_configured_model
 from secam.pipeline.explain import ShardInputs
+from secam.table_columns import TABLES
 from secam.timing import Stopwatch
 
 

@@ -15,14 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from secam.artifacts import (
-    check_columns,
-    empty_table,
-    read_arrays,
-    read_table,
-    write_table,
-    write_text,
-)
+from secam.artifacts import read_arrays, read_table, write_table, write_text
 from secam.pipeline.completeness import check_complete, expected_explanations
 from secam.provenance import provenance
 from secam.report import segmentation as segmentation_report
@@ -41,18 +34,18 @@ from secam.report.paper import (
     table_one,
 )
 from secam.report.plots import draw_curves, draw_timing
+from secam.report.rendering import render, to_markdown
 from secam.report.tables import (
     accuracy_table,
     chosen_sizes,
     faithfulness_summary,
     paired_differences,
     quantitative,
-    render,
     selection_faithfulness,
     summarise,
     timing_table,
-    to_markdown,
 )
+from secam.table_columns import check_columns, empty_table
 
 # A shard file's key: the values of its wildcards (see the module's docstring).
 Key = tuple[str, ...]

@@ -23,7 +23,7 @@ import pandas as pd
 import torch
 
 from secam.activations.shared import SharedPass
-from secam.artifacts import TABLES, ArrayWriter, read_arrays, read_table, write_table, write_text
+from secam.artifacts import ArrayWriter, read_arrays, read_table, write_table, write_text
 from secam.explanation import MapExplanation, explain_map
 from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
@@ -32,6 +32,7 @@ from secam.methods import map_sources, method_spec
 from secam.pipeline.common import Progress, batch_size_for, load_configured_model
 from secam.pipeline.explain import ShardInputs, selections_for
 from secam.sanity import loaded_model_cascade, mask_iou, randomised, spearman
+from secam.table_columns import TABLES
 
 
 def seeded_order(image_ids: Sequence[str], seed: int) -> list[str]:
@@ -219,8 +220,8 @@ def run_sanity_report(
     """``tables/sanity.{csv,md}`` and ``figures/sanity.{png,pdf}`` from the shards' tables and
     heatmaps (``tables`` and ``heatmaps``: {(model, shard): path}); ``table_outputs`` maps a
     format (csv, md) to its file."""
+    from secam.report.rendering import render
     from secam.report.sanity import draw_sanity, sanity_summary
-    from secam.report.tables import render
 
     frames = [read_table(path, "sanity") for path in tables.values()]
     rows = (

@@ -11,11 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from secam.artifacts import TABLES, check_columns
 from secam.baselines import CENTRE_BOX, RANDOM_REGIONS
 from secam.report.ordering import ordered
 from secam.selection import Selection
 from secam.statistics import bootstrap_ci, wilcoxon_p
+from secam.table_columns import TABLES, check_columns
 
 MATCHED_METRICS = ("box_iou", "mask_iou", "ebpg")
 

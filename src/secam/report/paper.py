@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from secam.artifacts import TABLES, atomic_path, check_columns, open_arrays_until_closed, read_table
+from secam.artifacts import atomic_path, open_arrays_until_closed, read_table
 from secam.classes import imagenet_classes, predicted_label
 from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
@@ -36,6 +36,7 @@ from secam.report.overlay import (
     heat_colorbar,
 )
 from secam.report.tables import end_to_end_seconds
+from secam.table_columns import TABLES, check_columns
 
 FIGURE_SELECTION = "top3"  # the paper's figures show three regions
 # Shard archives RunData keeps open, the most recently used ones; each array is read from its

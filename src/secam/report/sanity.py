@@ -14,13 +14,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from secam.artifacts import TABLES, atomic_path, check_columns
+from secam.artifacts import atomic_path
 from secam.methods import method_spec
 from secam.report.figures import grid_size
 from secam.report.ordering import method_rank
 from secam.report.overlay import DPI, FONT_SIZE, draw_heatmap, heat_colorbar
 from secam.sanity import VERDICT_DEPTH, verdict
 from secam.statistics import bootstrap_ci
+from secam.table_columns import TABLES, check_columns
 
 
 def sanity_summary(rows: pd.DataFrame, resamples: int = 2000, seed: int = 0) -> pd.DataFrame:

@@ -20,20 +20,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from secam.artifacts import (
-    TABLES,
-    array_keys,
-    atomic_path,
-    check_columns,
-    read_arrays,
-    read_table,
-)
+from secam.artifacts import array_keys, atomic_path, read_arrays, read_table
 from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
 from secam.methods import method_spec
 from secam.report.ordering import ordered
 from secam.report.overlay import draw_overlay
 from secam.statistics import bootstrap_ci
+from secam.table_columns import TABLES, check_columns
 
 FIGURE_SELECTION = "top3"
 
