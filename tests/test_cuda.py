@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from secam.activations import CAM
+from secam.activations import CAMMapper
 from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
 from secam.lime.batched import lime_batched_region_scores
@@ -55,9 +55,9 @@ def test_secam_on_cuda_matches_cpu_and_batches_match_single_images(
 ):
     on_gpu = load_model("efficientnet_lite0", device="cuda")
     batch = on_gpu.preprocessing(photographs, "cuda")
-    batched_maps = CAM(on_gpu)(batch).maps
+    batched_maps = CAMMapper(on_gpu)(batch).maps
     for index, image in enumerate(photographs):
-        single_cpu = CAM(embedded_model)(embedded_model.preprocessing(image)).maps[0]
+        single_cpu = CAMMapper(embedded_model)(embedded_model.preprocessing(image)).maps[0]
         torch.testing.assert_close(batched_maps[index].cpu(), single_cpu, atol=1e-4, rtol=1e-4)
         labels = segment(image)
         gpu_scores = region_means(upsample(batched_maps[index], image.shape[:2]), labels)

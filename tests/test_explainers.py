@@ -9,7 +9,7 @@ import torch
 
 import secam
 from secam import CAM, LIME, GradCAM, SeCAM, wrap_model
-from secam.activations import CAM as CAMMapper
+from secam.activations import CAMMapper
 from secam.classes import imagenet_classes
 from secam.explainers import explain_image, parse_class
 from secam.faithfulness import blurred

@@ -46,7 +46,7 @@ def _imports(path: Path, modules: set[str]) -> set[str]:
 def test_no_module_of_the_library_imports_itself_back():
     paths = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
     graph = {name: _imports(path, set(paths)) - {name} for name, path in paths.items()}
-    assert graph["secam.explainers"] >= {"secam.explanation", "secam.models.registry"}
+    assert graph["secam.explainers"] >= {"secam.map_explanation", "secam.models.registry"}
 
     def cycle_from(start: str) -> list[str] | None:
         stack = [(start, [start])]

@@ -28,9 +28,9 @@ from secam.activations.maps import CHANNEL_BATCH
 from secam.classes import ClassList
 from secam.config import default
 from secam.errors import InputError
-from secam.explanation import explain_map
 from secam.faithfulness import InsertionProbe
 from secam.lime import lime_scorer, probability_fn
+from secam.map_explanation import explain_map
 from secam.methods import method_spec, secam_method
 from secam.models.preprocessing import Preprocessing
 from secam.models.registry import LoadedModel, wrap_model

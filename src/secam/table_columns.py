@@ -1,6 +1,6 @@
 """The columns of every table the workflow writes, each with its meaning and unit.
 
-docs/artifacts.md is generated from :data:`TABLES` (``python -m secam.reference``) and a test
+docs/artifacts.md is generated from :data:`TABLES` (``python -m secam.generated_docs``) and a test
 fails when it is stale; every writer checks its frame against it (:func:`check_columns`).
 """
 
@@ -335,7 +335,7 @@ TABLES: dict[str, dict[str, str]] = {
         "method": "method",
         "depth": "layer groups randomised, from the head down (1: the head alone; cascading)",
         "randomised": "the deepest layer group randomised at this depth (`head`, then the "
-        "blocks before the target layer, last first; see secam.sanity)",
+        "blocks before the target layer, last first; see secam.randomisation)",
         "selection": "selection of the masks compared",
         "target_index": "class explained: the trained model's, for every randomised model",
         "spearman": "Spearman rank correlation with the trained model's explanation: of the "

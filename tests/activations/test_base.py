@@ -9,7 +9,7 @@ import psutil
 import pytest
 import torch
 
-from secam.activations import CAM, GradCAM, GradientCAM, SharedPass
+from secam.activations import CAMMapper, GradCAMMapper, GradientMapper, SharedPass
 
 
 def _hook_count(model) -> int:
@@ -18,12 +18,12 @@ def _hook_count(model) -> int:
 
 def test_hooks_are_removed_and_mode_restored(embedded_model, sample_batch):
     before = _hook_count(embedded_model)
-    for method in (CAM, GradCAM, GradientCAM):
+    for method in (CAMMapper, GradCAMMapper, GradientMapper):
         method(embedded_model)(sample_batch[:1])
         assert _hook_count(embedded_model) == before
     embedded_model.module.train()
     try:
-        GradCAM(embedded_model)(sample_batch[:1])
+        GradCAMMapper(embedded_model)(sample_batch[:1])
         assert embedded_model.module.training
     finally:
         embedded_model.module.eval()
@@ -32,7 +32,7 @@ def test_hooks_are_removed_and_mode_restored(embedded_model, sample_batch):
 def test_hooks_are_removed_after_an_exception(embedded_model):
     before = _hook_count(embedded_model)
     bad_input = torch.zeros(1, 5, 224, 224)  # wrong channel count: the forward raises
-    for method in (CAM, GradCAM):
+    for method in (CAMMapper, GradCAMMapper):
         with pytest.raises(RuntimeError):
             method(embedded_model)(bad_input)
         assert _hook_count(embedded_model) == before
@@ -43,7 +43,7 @@ def test_hooks_are_removed_after_an_exception(embedded_model):
 
 
 def test_maps_are_float32_numpy_compatible(embedded_model, sample_batch):
-    maps = CAM(embedded_model)(sample_batch[:1]).maps
+    maps = CAMMapper(embedded_model)(sample_batch[:1]).maps
     assert maps.dtype == torch.float32
     assert np.isfinite(maps.numpy()).all()
 
@@ -58,7 +58,7 @@ def _live_tensors() -> int:
 
 def test_memory_does_not_grow_over_500_explanations(embedded_model, real_batch):
     image = real_batch[:1]
-    mappers = [CAM(embedded_model), GradCAM(embedded_model)]
+    mappers = [CAMMapper(embedded_model), GradCAMMapper(embedded_model)]
     for i in range(20):  # warm-up: allocator pools and caches settle
         mappers[i % 2](image)
     process = psutil.Process()

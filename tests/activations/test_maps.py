@@ -8,12 +8,12 @@ import torch
 from torch import nn
 
 from secam.activations import (
-    CAM,
-    GradCAM,
-    GradCAMPlusPlus,
-    GradientCAM,
-    LayerCAM,
-    ScoreCAM,
+    CAMMapper,
+    GradCAMMapper,
+    GradCAMPlusPlusMapper,
+    GradientMapper,
+    LayerCAMMapper,
+    ScoreCAMMapper,
     make_mapper,
 )
 from secam.models import LoadedModel, Preprocessing, load_model
@@ -35,7 +35,7 @@ def _minmax(maps: torch.Tensor) -> torch.Tensor:
 
 def test_cam_identity_with_real_weights(embedded_model, sample_batch):
     """mean over the 7x7 grid of M_c + FC bias == logit, for every image of the sample."""
-    result = CAM(embedded_model)(sample_batch)
+    result = CAMMapper(embedded_model)(sample_batch)
     bias = embedded_model.classifier().bias.detach()[result.targets]
     logits = result.logits.gather(1, result.targets[:, None])[:, 0]
     assert result.maps.shape == (6, 7, 7)
@@ -44,7 +44,7 @@ def test_cam_identity_with_real_weights(embedded_model, sample_batch):
 
 def test_cam_identity_for_any_class(embedded_model, sample_batch):
     targets = [0, 281, 504, 999, 652, 3]
-    result = CAM(embedded_model)(sample_batch, targets)
+    result = CAMMapper(embedded_model)(sample_batch, targets)
     bias = embedded_model.classifier().bias.detach()[targets]
     logits = result.logits[torch.arange(6), targets]
     torch.testing.assert_close(result.maps.mean(dim=(1, 2)) + bias, logits, atol=1e-4, rtol=0)
@@ -55,21 +55,21 @@ def test_cam_identity_on_torchvision_gap_models(name):
     model = load_model(name, weights=None)
     size = model.preprocessing.input_size
     x = torch.randn(2, 3, *size, generator=torch.Generator().manual_seed(1))
-    result = CAM(model)(x)
+    result = CAMMapper(model)(x)
     bias = model.classifier().bias.detach()[result.targets]
     logits = result.logits.gather(1, result.targets[:, None])[:, 0]
     torch.testing.assert_close(result.maps.mean(dim=(1, 2)) + bias, logits, atol=1e-4, rtol=1e-4)
 
 
 def test_gradient_path_equals_cam_over_grid_size(embedded_model, sample_batch):
-    cam = CAM(embedded_model)(sample_batch)
-    gradient = GradientCAM(embedded_model)(sample_batch, cam.targets)
+    cam = CAMMapper(embedded_model)(sample_batch)
+    gradient = GradientMapper(embedded_model)(sample_batch, cam.targets)
     torch.testing.assert_close(gradient.maps * 49, cam.maps, atol=1e-4, rtol=1e-4)
 
 
 def test_gradcam_equals_relu_minmax_cam_on_gap_model(embedded_model, sample_batch):
-    cam = CAM(embedded_model)(sample_batch)
-    grad = GradCAM(embedded_model)(sample_batch, cam.targets)
+    cam = CAMMapper(embedded_model)(sample_batch)
+    grad = GradCAMMapper(embedded_model)(sample_batch, cam.targets)
     torch.testing.assert_close(_minmax(grad.maps), _minmax(torch.relu(cam.maps)), atol=1e-5, rtol=0)
 
 
@@ -81,7 +81,7 @@ def test_vgg_gradient_map_sums_to_logit_when_head_is_homogeneous():
             if isinstance(layer, torch.nn.Linear):
                 layer.bias.zero_()
     mapper = make_mapper(model, "auto")  # the paper's map for this head
-    assert isinstance(mapper, GradientCAM)
+    assert isinstance(mapper, GradientMapper)
     x = torch.rand(2, 3, 224, 224, generator=torch.Generator().manual_seed(0))
     result = mapper(x)
     logits = result.logits.gather(1, result.targets[:, None])[:, 0]
@@ -90,7 +90,7 @@ def test_vgg_gradient_map_sums_to_logit_when_head_is_homogeneous():
 
 def test_batch_equals_one_image_at_a_time(embedded_model, sample_batch):
     targets = [5, 281, 967, 652, 670, 657]
-    for method in (CAM, GradCAM):
+    for method in (CAMMapper, GradCAMMapper):
         mapper = method(embedded_model)
         batch = mapper(sample_batch, targets).maps
         single = torch.cat(
@@ -102,7 +102,7 @@ def test_batch_equals_one_image_at_a_time(embedded_model, sample_batch):
 def test_cam_refuses_a_gradient_head():
     model = load_model("vgg16", weights=None)
     with pytest.raises(ValueError, match="no CAM head"):
-        CAM(model)
+        CAMMapper(model)
 
 
 def _scaled(maps: np.ndarray) -> np.ndarray:
@@ -121,9 +121,9 @@ def _package_maps(package_class, model, x, targets) -> np.ndarray:
 @pytest.mark.parametrize(
     ("ours", "theirs"),
     [
-        (GradCAM, getattr(pytorch_grad_cam, "GradCAM", None)),
-        (GradCAMPlusPlus, getattr(pytorch_grad_cam, "GradCAMPlusPlus", None)),
-        (LayerCAM, getattr(pytorch_grad_cam, "LayerCAM", None)),
+        (GradCAMMapper, getattr(pytorch_grad_cam, "GradCAM", None)),
+        (GradCAMPlusPlusMapper, getattr(pytorch_grad_cam, "GradCAMPlusPlus", None)),
+        (LayerCAMMapper, getattr(pytorch_grad_cam, "LayerCAM", None)),
     ],
 )
 def test_matches_pytorch_grad_cam_on_real_images(embedded_model, real_batch, ours, theirs):
@@ -192,8 +192,8 @@ def test_score_cam_matches_the_per_channel_loop(tiny_model):
     assert tiny_model.head_path == "cam" and tiny_model.target_layer == "features"
     x = torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(2))
     targets = [1, 3]
-    batched = ScoreCAM(tiny_model, channel_batch=5)(x, targets).maps
-    whole = ScoreCAM(tiny_model, channel_batch=64)(x, targets).maps
+    batched = ScoreCAMMapper(tiny_model, channel_batch=5)(x, targets).maps
+    whole = ScoreCAMMapper(tiny_model, channel_batch=64)(x, targets).maps
     torch.testing.assert_close(batched, whole, atol=1e-6, rtol=1e-5)
     for i, target in enumerate(targets):
         expected = _naive_score_cam(tiny_model, x[i : i + 1], target)

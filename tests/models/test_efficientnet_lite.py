@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from secam.activations import CAM
+from secam.activations import CAMMapper
 from secam.artifacts import file_sha256
 from secam.classes import imagenet_classes
 from secam.config import PACKAGED_MODELS
@@ -73,7 +73,7 @@ def test_the_head_is_a_cam_head_with_the_identity(lite, chelsea, coffee):
     _, grid = GEOMETRY[lite.name]
     assert (lite.head_path, lite.target_layer) == ("cam", "features")
     assert lite.head.feature_shape == (1280, *grid)
-    result = CAM(lite)(lite.preprocessing([chelsea, coffee]), [281, 967])
+    result = CAMMapper(lite)(lite.preprocessing([chelsea, coffee]), [281, 967])
     bias = lite.classifier().bias.detach()[[281, 967]]
     logits = result.logits[[0, 1], [281, 967]]
     assert result.maps.shape == (2, *grid)

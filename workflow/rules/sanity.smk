@@ -1,5 +1,5 @@
 # The model-parameter randomisation test (Adebayo et al. 2018): every method of the run again
-# with the model's head, then each block below it, randomised (src/secam/sanity.py).
+# with the model's head, then each block below it, randomised (src/secam/randomisation.py).
 
 
 rule sanity:

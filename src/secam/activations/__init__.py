@@ -2,28 +2,28 @@
 
 from secam.activations.base import ActivationMaps, Capture, ClassActivationMapper
 from secam.activations.maps import (
-    CAM,
     SOURCES,
-    GradCAM,
-    GradCAMPlusPlus,
-    GradientCAM,
-    LayerCAM,
-    ScoreCAM,
+    CAMMapper,
+    GradCAMMapper,
+    GradCAMPlusPlusMapper,
+    GradientMapper,
+    LayerCAMMapper,
+    ScoreCAMMapper,
     make_mapper,
 )
 from secam.activations.shared import SharedPass
 
 __all__ = [
-    "CAM",
     "SOURCES",
     "ActivationMaps",
+    "CAMMapper",
     "Capture",
     "ClassActivationMapper",
-    "GradCAM",
-    "GradCAMPlusPlus",
-    "GradientCAM",
-    "LayerCAM",
-    "ScoreCAM",
+    "GradCAMMapper",
+    "GradCAMPlusPlusMapper",
+    "GradientMapper",
+    "LayerCAMMapper",
+    "ScoreCAMMapper",
     "SharedPass",
     "make_mapper",
 ]

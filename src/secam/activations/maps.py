@@ -19,7 +19,7 @@ from secam.models.registry import LoadedModel
 CHANNEL_BATCH: int = default("score_cam", "channel_batch")
 
 
-class CAM(ClassActivationMapper):
+class CAMMapper(ClassActivationMapper):
     """M_c(x, y) = sum_k w_k^c f_k(x, y) with w^c the linear layer of a GAP head (signed).
 
     For such a head, mean_(x,y) M_c + bias_c is exactly the logit of class c.
@@ -34,7 +34,7 @@ class CAM(ClassActivationMapper):
         return torch.einsum("nkhw,nk->nhw", activations, weights)
 
 
-class GradientCAM(ClassActivationMapper):
+class GradientMapper(ClassActivationMapper):
     """M_c(x, y) = sum_k dy^c/dA^k(x, y) * A^k(x, y), the paper's map for heads without GAP.
 
     On a GAP head the gradient is w_k^c / (h w) everywhere, so this is CAM / (h w).
@@ -47,7 +47,7 @@ class GradientCAM(ClassActivationMapper):
         return (gradients * activations).sum(dim=1)
 
 
-class GradCAM(ClassActivationMapper):
+class GradCAMMapper(ClassActivationMapper):
     """Grad-CAM (Selvaraju et al.): ReLU(sum_k alpha_k A^k), alpha_k = spatial mean of dy/dA^k."""
 
     needs_gradients = True
@@ -58,7 +58,7 @@ class GradCAM(ClassActivationMapper):
         return torch.relu(torch.einsum("nkhw,nk->nhw", activations, alpha))
 
 
-class GradCAMPlusPlus(ClassActivationMapper):
+class GradCAMPlusPlusMapper(ClassActivationMapper):
     """Grad-CAM++ (Chattopadhyay et al., Eq. 19 with the exponential's derivatives folded in):
     alpha = g^2 / (2 g^2 + sum_(x,y) A * g^3), w_k = sum_(x,y) alpha * ReLU(g); map ReLU(sum w A).
     """
@@ -77,7 +77,7 @@ class GradCAMPlusPlus(ClassActivationMapper):
         return torch.relu(torch.einsum("nkhw,nk->nhw", activations, weights))
 
 
-class LayerCAM(ClassActivationMapper):
+class LayerCAMMapper(ClassActivationMapper):
     """LayerCAM (Jiang et al.): ReLU(sum_k ReLU(dy/dA^k(x, y)) * A^k(x, y))."""
 
     needs_gradients = True
@@ -87,7 +87,7 @@ class LayerCAM(ClassActivationMapper):
         return torch.relu((torch.relu(gradients) * activations).sum(dim=1))
 
 
-class ScoreCAM(ClassActivationMapper):
+class ScoreCAMMapper(ClassActivationMapper):
     """Score-CAM (Wang et al.), as in the authors' code: each channel, upsampled to the input and
     min-max normalised, masks the input; its weight is the softmax probability of the target
     class on that masked input; map ReLU(sum_k w_k A^k).
@@ -122,12 +122,12 @@ class ScoreCAM(ClassActivationMapper):
 # secam.methods.PIXEL_SOURCES. "auto" (secam.methods.paper_source) picks the paper's for a head;
 # "SeCAM over X" is SeCAM's region mean applied to source X's map.
 SOURCES: dict[str, type[ClassActivationMapper]] = {
-    "cam": CAM,
-    "gradient": GradientCAM,
-    "gradcam": GradCAM,
-    "gradcampp": GradCAMPlusPlus,
-    "layercam": LayerCAM,
-    "scorecam": ScoreCAM,
+    "cam": CAMMapper,
+    "gradient": GradientMapper,
+    "gradcam": GradCAMMapper,
+    "gradcampp": GradCAMPlusPlusMapper,
+    "layercam": LayerCAMMapper,
+    "scorecam": ScoreCAMMapper,
 }
 
 
@@ -141,5 +141,5 @@ def make_mapper(
     if source not in SOURCES:
         raise InputError(f"unknown map source {source!r}; one of auto, {', '.join(SOURCES)}")
     if source == "scorecam":
-        return ScoreCAM(model, channel_batch=channel_batch)
+        return ScoreCAMMapper(model, channel_batch=channel_batch)
     return SOURCES[source](model)

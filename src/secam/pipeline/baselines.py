@@ -32,9 +32,9 @@ from secam.baselines import (
     random_order,
     random_scores,
 )
-from secam.explanation import explain_map
 from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
+from secam.map_explanation import explain_map
 from secam.methods import method_spec
 from secam.metrics import MASK_METRICS, Explained, score_batch
 from secam.pipeline.common import load_configured_model

@@ -3,8 +3,8 @@
 The five metrics (:mod:`secam.metrics`) are computed here, and only here for the methods' own
 explanations, by one :func:`~secam.metrics.score_batch` call per batch. The mask metrics read the
 masks the explain stage wrote; the heatmap metrics read each explanation's heatmap, rebuilt by
-:func:`~secam.explanation.explain_map`: the region scores over the superpixels for SeCAM and LIME,
-the cached map at the image's size for the pixel methods.
+:func:`~secam.map_explanation.explain_map`: the region scores over the superpixels for SeCAM and
+LIME, the cached map at the image's size for the pixel methods.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from secam.artifacts import open_arrays, read_table, write_table
-from secam.explanation import explain_map
+from secam.map_explanation import explain_map
 from secam.methods import method_spec
 from secam.metrics import METRIC_NAMES, Explained, score_batch
 from secam.pipeline.common import shard_rows

@@ -19,11 +19,11 @@ import pandas as pd
 import torch
 
 from secam.artifacts import ArrayWriter, open_arrays, read_table, write_table
-from secam.explanation import Selected, explain_map
 from secam.faithfulness import InsertionProbe
 from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
 from secam.lime import lime_scorer, probability_fn
+from secam.map_explanation import Selected, explain_map
 from secam.methods import method_spec
 from secam.models.registry import LoadedModel
 from secam.pipeline.common import (

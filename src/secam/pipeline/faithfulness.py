@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 
 from secam.artifacts import open_arrays, read_table, write_table
-from secam.explanation import explain_map
 from secam.faithfulness import blurred, kept_probabilities, region_curves
 from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
 from secam.lime import probability_fn
+from secam.map_explanation import explain_map
 from secam.methods import method_spec
 from secam.pipeline.common import Progress, batch_size_for, load_configured_model
 from secam.pipeline.explain import ShardInputs

@@ -1,4 +1,4 @@
-"""The model-parameter randomisation test per model and shard (:mod:`secam.sanity`).
+"""The model-parameter randomisation test per model and shard (:mod:`secam.randomisation`).
 
 For every method of the run, each image is explained by the trained model and by the model with
 its top 1, 2, ... ``sanity.depth`` layer groups randomised (cascading, head first), always for the
@@ -24,14 +24,14 @@ import torch
 
 from secam.activations.shared import SharedPass
 from secam.artifacts import ArrayWriter, read_arrays, read_table, write_table, write_text
-from secam.explanation import MapExplanation, explain_map
 from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
 from secam.lime import lime_scorer
+from secam.map_explanation import MapExplanation, explain_map
 from secam.methods import map_sources, method_spec
 from secam.pipeline.common import Progress, batch_size_for, load_configured_model
 from secam.pipeline.explain import ShardInputs, selections_for
-from secam.sanity import loaded_model_cascade, mask_iou, randomised, spearman
+from secam.randomisation import loaded_model_cascade, mask_iou, randomised, spearman
 from secam.table_columns import TABLES
 
 
@@ -221,7 +221,7 @@ def run_sanity_report(
     heatmaps (``tables`` and ``heatmaps``: {(model, shard): path}); ``table_outputs`` maps a
     format (csv, md) to its file."""
     from secam.report.rendering import render
-    from secam.report.sanity import draw_sanity, sanity_summary
+    from secam.report.sanity_report import draw_sanity, sanity_summary
 
     frames = [read_table(path, "sanity") for path in tables.values()]
     rows = (

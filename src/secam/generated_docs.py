@@ -1,9 +1,9 @@
 """The generated references: docs/artifacts.md from :data:`secam.table_columns.TABLES` and
 config/README.md from the configuration schema.
 
-``python -m secam.reference`` (from the repository root) writes both; ``--check`` writes nothing
-and exits 1 naming each file that differs from what would be written. The output is a function
-of the declarations alone (no dates), so a test can keep the committed files in step.
+``python -m secam.generated_docs`` (from the repository root) writes both; ``--check`` writes
+nothing and exits 1 naming each file that differs from what would be written. The output is a
+function of the declarations alone (no dates), so a test can keep the committed files in step.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from secam.layout import COMPARED, REPORT_TABLES, ResultsLayout, wildcards_of
 from secam.pipeline.report import COLLECTED
 from secam.table_columns import TABLES
 
-COMMAND = "python -m secam.reference"
+COMMAND = "python -m secam.generated_docs"
 ARTIFACTS_MD = Path("docs/artifacts.md")
 CONFIG_README = Path("config/README.md")
 SHIPPED_CONFIG = Path("config/config.yaml")
@@ -94,7 +94,7 @@ def table_files(table: str, layout: ResultsLayout) -> dict[str, list[str]]:
     }
     files = {role: paths for role, paths in files.items() if paths}
     if not files:
-        raise ValueError(f"table {table!r}: no file named for it in secam.reference")
+        raise ValueError(f"table {table!r}: no file named for it in secam.generated_docs")
     return files
 
 

@@ -8,26 +8,27 @@ import sys
 import pytest
 import yaml
 
-from secam import reference
+from secam import generated_docs
 from secam.config import default, load_schema
 from secam.table_columns import TABLES
 
 from .conftest import REPO
 
-ARTIFACTS = REPO / reference.ARTIFACTS_MD
-CONFIG_README = REPO / reference.CONFIG_README
+ARTIFACTS = REPO / generated_docs.ARTIFACTS_MD
+CONFIG_README = REPO / generated_docs.CONFIG_README
 
 
 @pytest.fixture(scope="module")
 def rendered() -> dict[str, str]:
-    return reference.rendered(REPO / reference.SHIPPED_CONFIG)
+    return generated_docs.rendered(REPO / generated_docs.SHIPPED_CONFIG)
 
 
 @pytest.mark.parametrize(("kind", "path"), [("artifacts", ARTIFACTS), ("config", CONFIG_README)])
 def test_committed_reference_is_current(rendered, kind, path):
-    assert path.is_file(), f"{path} is missing: run `{reference.COMMAND}` from the repository root"
+    command = generated_docs.COMMAND
+    assert path.is_file(), f"{path} is missing: run `{command}` from the repository root"
     assert path.read_text() == rendered[kind], (
-        f"{path.relative_to(REPO)} is stale: run `{reference.COMMAND}` from the repository root"
+        f"{path.relative_to(REPO)} is stale: run `{command}` from the repository root"
     )
 
 
@@ -67,7 +68,7 @@ def test_every_config_key_is_documented():
     assert set(keys) <= set(rows), sorted(set(keys) - set(rows))
     # the keys of every model's options, and every leaf has a meaning
     assert "model_options.<model>.factory" in rows
-    leaves = [key.name for key in reference.config_keys() if key.leaf]
+    leaves = [key.name for key in generated_docs.config_keys() if key.leaf]
     assert set(leaves) - set(keys) == {f"model_options.<model>.{k}" for k in _model_option_keys()}
     assert [key for key in leaves if not rows[key][2].strip()] == []
 
@@ -78,13 +79,15 @@ def _model_option_keys() -> list[str]:
 
 def test_defaults_shown_are_the_schema_defaults():
     rows = _rows(CONFIG_README.read_text())
-    with_defaults = [key for key in reference.config_keys() if key.leaf and "default" in key.node]
+    with_defaults = [
+        key for key in generated_docs.config_keys() if key.leaf and "default" in key.node
+    ]
     checked = 0
     for key in with_defaults:
         if "<model>" in key.name:
             continue
         shown = rows[key.name][1].split(";")[0]
-        assert shown == f"`{reference.yaml_value(default(*key.path))}`", key.name
+        assert shown == f"`{generated_docs.yaml_value(default(*key.path))}`", key.name
         checked += 1
     assert checked > 40
     assert rows["segmentation.n_segments"][1] == "`50`"
@@ -116,7 +119,7 @@ def test_every_shipped_configuration_is_listed():
         for pattern in ("config/*.yaml", ".test/config/*.yaml")
         for path in REPO.glob(pattern)
     )
-    assert sorted(reference.EXPERIMENTS) == shipped
+    assert sorted(generated_docs.EXPERIMENTS) == shipped
     text = CONFIG_README.read_text()
     assert all(f"- `{path}`:" in text for path in shipped)
 
@@ -125,13 +128,13 @@ def test_table_files_come_from_the_layout():
     from secam.layout import ResultsLayout
 
     layout = ResultsLayout("out")
-    files = reference.table_files("metrics", layout)
+    files = generated_docs.table_files("metrics", layout)
     assert files["merged"] == [layout.merged("metrics"), layout.merged("baselines")]
     assert layout.baselines in files["per shard"]
-    assert reference.table_files("faithfulness_summary", layout)["report"][0] == (
+    assert generated_docs.table_files("faithfulness_summary", layout)["report"][0] == (
         layout.table("faithfulness", "csv")
     )
-    assert all(reference.table_files(table, layout) for table in TABLES)
+    assert all(generated_docs.table_files(table, layout) for table in TABLES)
 
 
 def test_a_configfile_is_merged_over_the_default_one(tmp_path):
@@ -165,12 +168,12 @@ def test_a_configfile_is_merged_over_the_default_one(tmp_path):
 def test_check_reports_a_stale_file_and_writes_nothing(tmp_path):
     artifacts, config_readme = tmp_path / "artifacts.md", tmp_path / "README.md"
     args = ["--artifacts", str(artifacts), "--config-readme", str(config_readme)]
-    args += ["--shipped-config", str(REPO / reference.SHIPPED_CONFIG)]
-    assert reference.main(args) == 0
+    args += ["--shipped-config", str(REPO / generated_docs.SHIPPED_CONFIG)]
+    assert generated_docs.main(args) == 0
     assert artifacts.read_text() == ARTIFACTS.read_text()
-    assert reference.main([*args, "--check"]) == 0
+    assert generated_docs.main([*args, "--check"]) == 0
     config_readme.write_text(config_readme.read_text().replace("SLIC", "SLIK"))
-    command = [sys.executable, "-m", "secam.reference", *args, "--check"]
+    command = [sys.executable, "-m", "secam.generated_docs", *args, "--check"]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     assert result.returncode == 1
     assert str(config_readme) in result.stderr and str(artifacts) not in result.stderr

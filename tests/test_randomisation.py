@@ -1,5 +1,5 @@
-"""The model-parameter randomisation test's library (src/secam/sanity.py): the cascade's order on
-real architectures, seeded randomisation that mirrors Quantus, exact restoration, the
+"""The model-parameter randomisation test's library (src/secam/randomisation.py): the cascade's
+order on real architectures, seeded randomisation that mirrors Quantus, exact restoration, the
 similarities and the verdict."""
 
 import copy
@@ -13,10 +13,10 @@ import torch
 import torchvision
 
 from secam.activations.maps import CAM
-from secam.explanation import explain_map
 from secam.imaging import load_rgb
+from secam.map_explanation import explain_map
 from secam.models import LoadedModel, load_model
-from secam.sanity import (
+from secam.randomisation import (
     CHANGES,
     DOES_NOT_CHANGE,
     UNCLEAR,

@@ -16,10 +16,10 @@ import pandas as pd
 
 from secam.artifacts import atomic_path
 from secam.methods import method_spec
+from secam.randomisation import VERDICT_DEPTH, verdict
 from secam.report.figures import grid_size
 from secam.report.ordering import method_rank
 from secam.report.overlay import DPI, FONT_SIZE, draw_heatmap, heat_colorbar
-from secam.sanity import VERDICT_DEPTH, verdict
 from secam.statistics import bootstrap_ci
 from secam.table_columns import TABLES, check_columns
 
@@ -28,8 +28,8 @@ def sanity_summary(rows: pd.DataFrame, resamples: int = 2000, seed: int = 0) -> 
     """Table ``sanity_summary`` from rows of table ``sanity``: per model x method x depth the
     mean Spearman correlation and mean mask IoU over the images (an image's mask IoU is its mean
     over the method's selections), each with its 95 % bootstrap CI; the method's verdict
-    (:func:`secam.sanity.verdict`) on its row at depth :data:`VERDICT_DEPTH` (the deepest depth
-    when the run stops before it)."""
+    (:func:`secam.randomisation.verdict`) on its row at depth :data:`VERDICT_DEPTH` (the deepest
+    depth when the run stops before it)."""
     records = []
     per_image = (
         rows.groupby(["model", "method", "depth", "randomised", "image_id"], sort=False)

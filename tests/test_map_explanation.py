@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from secam.explanation import explain_map
+from secam.map_explanation import explain_map
 from secam.regions import region_means, upsample
 from secam.segmentation import segment
 from secam.selection import Selection, regions_mask, select_regions, threshold_mask

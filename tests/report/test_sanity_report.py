@@ -1,13 +1,13 @@
-"""The randomisation test in the report (src/secam/report/sanity.py): the summary and verdicts on
-constructed rows, the column titles and the figure."""
+"""The randomisation test in the report (src/secam/report/sanity_report.py): the summary and
+verdicts on constructed rows, the column titles and the figure."""
 
 import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
 
-from secam.report.sanity import depth_labels, draw_sanity, sanity_summary
-from secam.sanity import CHANGES, DOES_NOT_CHANGE, UNCLEAR
+from secam.randomisation import CHANGES, DOES_NOT_CHANGE, UNCLEAR
+from secam.report.sanity_report import depth_labels, draw_sanity, sanity_summary
 from secam.table_columns import TABLES
 
 NAMES = {1: "head", 2: "layer4.1", 3: "layer4.0"}
