@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from secam.activations import CAM
-from secam.area import CentredBox, PixelRanking, RegionRanking, matched_area_mask
+from secam.area import CentredBox, PixelRanking, RegionRanking
 from secam.imaging import load_rgb
 from secam.regions import region_means, upsample
 from secam.segmentation import segment
@@ -40,7 +40,7 @@ def test_matched_area_threshold_on_real_images(real_maps):
     for _, heatmap, labels, scores in real_maps:
         for k in (2, 3, 4):
             target = regions_mask(labels, select_regions(scores, Selection("top_k", k))[0]).mean()
-            mask = matched_area_mask(heatmap.numpy(), target)
+            mask = PixelRanking(heatmap.numpy()).mask_at(target)
             assert abs(mask.mean() - target) <= 0.01 * target
             assert heatmap.numpy()[mask].min() >= heatmap.numpy()[~mask].max()
 

@@ -2,7 +2,7 @@ import numpy as np
 import torch
 
 from secam.activations import CAM
-from secam.regions import region_areas, region_means, upsample
+from secam.regions import region_means, upsample
 from secam.segmentation import segment
 
 
@@ -26,7 +26,7 @@ def test_region_mean_identity_on_a_real_map(embedded_model, chelsea):
     full = upsample(grid, chelsea.shape[:2])
     labels = segment(chelsea)
     scores = region_means(full, labels).double().numpy()
-    areas = region_areas(labels)
+    areas = np.bincount(labels.reshape(-1))  # pixels per region
     total = float(full.double().sum())
     assert abs((scores * areas).sum() - total) <= 1e-5 * abs(total) + 1e-3
 

@@ -68,9 +68,3 @@ class CentredBox(AreaExplanation):
 
     def mask_at(self, area: float) -> np.ndarray:
         return centre_box(self.shape, area)
-
-
-def matched_area_mask(heatmap: np.ndarray, area: float) -> np.ndarray:
-    """The ``area`` share (0-1) of the pixels where ``heatmap`` is highest (see
-    :class:`PixelRanking`)."""
-    return PixelRanking(heatmap).mask_at(area)

@@ -34,8 +34,3 @@ def region_means(
     sums = torch.bincount(labels, weights=values, minlength=n)
     counts = torch.bincount(labels, minlength=n).to(torch.float64)
     return (sums / counts.clamp(min=1)).to(torch.float32)
-
-
-def region_areas(labels: np.ndarray, n_regions: int | None = None) -> np.ndarray:
-    n = int(labels.max()) + 1 if n_regions is None else n_regions
-    return np.bincount(labels.reshape(-1), minlength=n)

@@ -139,11 +139,6 @@ def _fit_grid(tokens: int, grids: Iterable[tuple[int, int]]) -> tuple[int, tuple
     return None
 
 
-def find_target_layer(model: nn.Module, input_size: tuple[int, int]) -> str:
-    """Name of the module to explain (see the module docstring for the rule)."""
-    return inspect_head(model, input_size).target_layer
-
-
 def _device_of(model: nn.Module) -> torch.device:
     parameter = next(model.parameters(), None)
     return parameter.device if parameter is not None else torch.device("cpu")
