@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from secam.activations import CAM
+from secam.activations import CAMMapper
 from secam.area import CentredBox, PixelRanking, RegionRanking
 from secam.imaging import load_rgb
 from secam.regions import region_means, upsample
@@ -24,7 +24,7 @@ def real_maps(embedded_model, ilsvrc_sample):
     """(image, upsampled CAM, SLIC labels, SeCAM region scores) of four validation images."""
     paths = sorted(ilsvrc_sample.glob("ILSVRC/Data/CLS-LOC/val/*.JPEG"))[:4]
     images = [load_rgb(path) for path in paths]
-    maps = CAM(embedded_model)(embedded_model.preprocessing(images)).maps
+    maps = CAMMapper(embedded_model)(embedded_model.preprocessing(images)).maps
     cases = []
     for image, grid in zip(images, maps, strict=True):
         heatmap = upsample(grid, image.shape[:2])

@@ -6,7 +6,7 @@ import torch
 from scipy import ndimage
 from torch import nn
 
-from secam.activations import CAM
+from secam.activations import CAMMapper
 from secam.faithfulness import (
     InsertionProbe,
     _gaussian_along,
@@ -200,7 +200,7 @@ def test_deletion_curve_agrees_with_quantus_irof(
         monkeypatch.setattr(np, "trapz", np.trapezoid, raising=False)
     paths = sorted(ilsvrc_sample.glob("ILSVRC/Data/CLS-LOC/val/*.JPEG"))[::34][:4]
     images = [load_rgb(path) for path in paths]
-    explained = CAM(embedded_model)(embedded_model.preprocessing(images))
+    explained = CAMMapper(embedded_model)(embedded_model.preprocessing(images))
     classify = probability_fn(embedded_model)
     view = _QuantusView(embedded_model).eval()
     for image, grid, target in zip(images, explained.maps, explained.targets.tolist(), strict=True):

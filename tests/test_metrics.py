@@ -7,7 +7,7 @@ import torch
 from PIL import Image, ImageDraw
 from torchvision.ops import box_iou as torchvision_box_iou
 
-from secam.activations import CAM
+from secam.activations import CAMMapper
 from secam.annotations import read_loc_solution
 from secam.imaging import load_rgb
 from secam.metrics import (
@@ -233,7 +233,7 @@ def real_heatmaps(embedded_model: LoadedModel, ilsvrc_sample) -> list[Case]:
         ranked = embedded_model.module(inputs).argsort(dim=1, descending=True)
     cases: list[Case] = []
     for rank in (0, 99):
-        maps = CAM(embedded_model)(inputs, ranked[:, rank]).maps
+        maps = CAMMapper(embedded_model)(inputs, ranked[:, rank]).maps
         for path, image, grid in zip(paths, images, maps, strict=True):
             boxes = [box.as_list() for box in annotations[path.stem].boxes]
             cam = upsample(grid, image.shape[:2])

@@ -12,7 +12,7 @@ import pytest
 import torch
 import torchvision
 
-from secam.activations.maps import CAM
+from secam.activations.maps import CAMMapper
 from secam.imaging import load_rgb
 from secam.map_explanation import explain_map
 from secam.models import LoadedModel, load_model
@@ -143,7 +143,7 @@ def test_the_model_is_restored_bit_for_bit_also_after_an_exception(embedded_mode
 
 def test_cam_changes_when_the_head_is_randomised(embedded_model, lite0_cascade, chelsea):
     inputs = embedded_model.preprocessing(chelsea)
-    mapper = CAM(embedded_model)
+    mapper = CAMMapper(embedded_model)
     trained = mapper(inputs)
     target = trained.targets
 
@@ -237,7 +237,7 @@ def test_spearman_agrees_with_quantus_model_parameter_randomisation(
         "get_random_layer_generator",
         lambda self, order, seed: itertools.islice(generator(self, order, seed), sizes[-1]),
     )
-    mapper = CAM(embedded_model)
+    mapper = CAMMapper(embedded_model)
     paths = sorted(ilsvrc_sample.glob("ILSVRC/Data/CLS-LOC/val/*.JPEG"))[::34][:3]
     ours: list[list[float]] = []
     theirs: list[list[float]] = []
@@ -260,7 +260,7 @@ def test_spearman_agrees_with_quantus_model_parameter_randomisation(
             # (channels-last from an HWC array) and so the convolutions' float32 rounding follow
             # the array's; a CHW-ordered copy moves the map by ~2e-6
             loaded = dataclasses.replace(embedded_model, module=model)
-            heatmap = full(CAM(loaded)(embedded_model.preprocessing(photo), targets).maps)
+            heatmap = full(CAMMapper(loaded)(embedded_model.preprocessing(photo), targets).maps)
             shifted = heatmap.astype(np.float64) - float(heatmap.min())
             assert np.unique(shifted).size == np.unique(heatmap).size  # no ties made: same ranks
             return shifted[None]

@@ -1,7 +1,7 @@
 import numpy as np
 import torch
 
-from secam.activations import CAM
+from secam.activations import CAMMapper
 from secam.regions import region_means, upsample
 from secam.segmentation import segment
 
@@ -22,7 +22,7 @@ def test_upsample_puts_grid_cells_back_over_their_pixels():
 
 def test_region_mean_identity_on_a_real_map(embedded_model, chelsea):
     """sum_r |r| * score_r == sum over pixels of the upsampled map (paper Eq. 4)."""
-    grid = CAM(embedded_model)(embedded_model.preprocessing(chelsea)).maps[0]
+    grid = CAMMapper(embedded_model)(embedded_model.preprocessing(chelsea)).maps[0]
     full = upsample(grid, chelsea.shape[:2])
     labels = segment(chelsea)
     scores = region_means(full, labels).double().numpy()
