@@ -20,7 +20,12 @@ import scipy.fft
 import torch
 from scipy.integrate import trapezoid
 
+from secam.config import default
 from secam.selection import rank_regions
+
+# On a CPU, small batches are fastest (the schema's cpu defaults, docs/performance.md).
+CURVE_BATCH: int = default("faithfulness", "batch_size")["cpu"]
+PREFIX_BATCH: int = default("selection", "batch_size")["cpu"]
 
 Classifier = Callable[[np.ndarray], np.ndarray]  # (N, H, W, 3) uint8 -> (N, classes) probs
 
@@ -129,7 +134,7 @@ def kept_probabilities(
     image: np.ndarray,
     masks: Sequence[np.ndarray],
     target: int,
-    batch_size: int = 4,
+    batch_size: int = CURVE_BATCH,
     background: np.ndarray | None = None,
 ) -> np.ndarray:
     """The class's probability with only each mask's pixels kept and the rest blurred (the
@@ -166,7 +171,7 @@ class InsertionProbe:
         image: np.ndarray,
         labels: np.ndarray,
         target: int,
-        batch_size: int = 4,
+        batch_size: int = PREFIX_BATCH,
     ) -> None:
         self.classify, self.image, self.labels = classify, image, labels
         self.target, self.batch_size = int(target), max(1, int(batch_size))
@@ -221,7 +226,7 @@ def region_curves(
     scores: np.ndarray,
     target: int,
     steps: int = 10,
-    batch_size: int = 4,
+    batch_size: int = CURVE_BATCH,
     background: np.ndarray | None = None,
 ) -> Curves:
     """Deletion and insertion curves over ``steps`` equal shares of the ranked superpixels.

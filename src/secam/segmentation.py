@@ -50,15 +50,13 @@ def algorithm_params(segmentation_config: dict[str, Any], algorithm: str) -> dic
     SLIC's are at the section's top level (``n_segments``, ``compactness``, ``sigma``); the other
     algorithms' under a key of their own name.
     """
-    if algorithm not in ALGORITHMS:
-        raise InputError(f"unknown segmentation algorithm {algorithm!r}; one of {ALGORITHMS}")
     if algorithm == "slic":
         given = {
             key: segmentation_config[key] for key in DEFAULTS["slic"] if key in segmentation_config
         }
     else:
         given = dict(segmentation_config.get(algorithm) or {})
-    return {**DEFAULTS[algorithm], **given}
+    return _options(algorithm, given)
 
 
 def segment(image: np.ndarray, algorithm: str = "slic", **params: Any) -> np.ndarray:
@@ -78,6 +76,8 @@ def segment_batch(
 
 
 def _options(algorithm: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The algorithm's parameters: ``params`` over the schema's defaults (the one place they
+    are merged), each name and the SLIC backend checked."""
     if algorithm not in ALGORITHMS:
         raise InputError(f"unknown segmentation algorithm {algorithm!r}; one of {ALGORITHMS}")
     unknown = set(params) - set(DEFAULTS[algorithm])

@@ -7,6 +7,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from secam.config import default
+
+# The bootstrap's defaults, the schema's report.bootstrap_resamples and report.seed: every table
+# function takes them from here unless the run's configuration gives its own.
+RESAMPLES: int = default("report", "bootstrap_resamples")
+SEED: int = default("report", "seed")
+
 
 @dataclass(frozen=True)
 class Interval:
@@ -19,8 +26,8 @@ class Interval:
 def bootstrap_ci(
     values: np.ndarray,
     level: float = 0.95,
-    resamples: int = 2000,
-    seed: int = 0,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
     chunk: int = 250,
 ) -> Interval:
     """Percentile bootstrap interval of the mean; NaNs are dropped first.

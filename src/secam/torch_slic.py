@@ -38,6 +38,7 @@ import torch
 from skimage.segmentation._slic import _enforce_label_connectivity_cython
 from skimage.util import regular_grid
 
+from secam.config import default
 from secam.errors import InputError
 
 # skimage.color's sRGB -> XYZ matrix and the D65 white point (2-degree observer)
@@ -81,9 +82,9 @@ class _Grid:
 
 def slic(
     images: Sequence[np.ndarray],
-    n_segments: int = 50,
-    compactness: float = 10.0,
-    sigma: float = 0.0,
+    n_segments: int = default("segmentation", "n_segments"),
+    compactness: float = default("segmentation", "compactness"),
+    sigma: float = default("segmentation", "sigma"),
     max_num_iter: int = 10,
     device: str | torch.device = "cpu",
     dtype: torch.dtype = torch.float32,

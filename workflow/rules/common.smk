@@ -1,15 +1,14 @@
-import atexit
 import sys
 
 import pandas as pd
 
 from secam.config import ConfigError, validate_config, with_command_line_values
-from secam.pipeline.preflight import check_run_inputs
-from secam.integrity import damaged_artifacts, set_aside, stale_temporaries
+from secam.errors import SecamError
 from secam.layout import MERGED, ResultsLayout
-from secam.locking import ResultsLock, ResultsLockedError
+from secam.locking import ResultsLock
 from secam.methods import METHODS as METHOD_SPECS
-from secam.scheduler import expected_seconds_per_image, runtime_minutes, wait_for_jobs
+from secam.pipeline.results_folder import prepare_results_folder
+from secam.scheduler import expected_seconds_per_image, runtime_minutes
 from secam.segmentation import ALGORITHMS as SEGMENTATION_ALGORITHMS
 
 try:
@@ -31,55 +30,13 @@ def note(message):
     print(f"secam: {message}", file=sys.stderr)
 
 
-def prepare_results_folder():
-    """Before Snakemake plans any job, in its main process only (not in the jobs a cluster
-    executor starts): check the dataset files and models, lock the results folder, remove
-    what killed writers left, and move damaged cached artifacts aside so that the jobs that
-    write them run again. A dry run changes nothing: it only reports."""
-    if not workflow.is_main_process:
-        return
-    dry_run = workflow.output_settings.dryrun
+# Before Snakemake plans any job, in its main process only (not in the jobs a cluster executor
+# starts): check the inputs, lock the results folder and make it sound; a dry run only reports.
+if workflow.is_main_process:
     try:
-        check_run_inputs(config, weights=not dry_run)
-    except ConfigError as error:
+        prepare_results_folder(config, RESULTS, dry_run=workflow.output_settings.dryrun, note=note)
+    except SecamError as error:
         raise WorkflowError(str(error)) from None
-    lock = ResultsLock(RESULTS)
-    if dry_run:
-        holder = lock.holder()
-        if holder is not None and not holder.is_gone():
-            note(f"{RESULTS} is in use by another run ({holder.describe()})")
-            return
-        for damage in damaged_artifacts(RESULTS):
-            note(f"{damage.path} is damaged ({damage.problem}); a run rebuilds it")
-        return
-    try:
-        notes = lock.acquire()
-    except ResultsLockedError as error:
-        raise WorkflowError(str(error)) from None
-    atexit.register(lock.release)
-    for message in notes:
-        note(message)
-    if lock.replaced is not None and lock.replaced.scheduler_run is not None:
-        # The killed run's cluster jobs outlive it: planning now would submit them again. Its
-        # run id stays in the lock until this run submits jobs of its own (onstart), so that a
-        # run that finds this one killed while waiting waits for them too.
-        lock.record_scheduler_run(lock.replaced.scheduler_run)
-        try:
-            wait_for_jobs(lock.replaced.scheduler_run, note)
-        except ConfigError as error:
-            raise WorkflowError(str(error)) from None
-    for path in stale_temporaries(RESULTS):
-        path.unlink(missing_ok=True)
-        note(f"removed {path}, left by a writer that was killed")
-    for damage in damaged_artifacts(RESULTS):
-        moved = set_aside(damage.path)
-        note(
-            f"damaged artifact {damage.path}: {damage.problem}; moved to {moved.name}, "
-            "the job that writes it runs again"
-        )
-
-
-prepare_results_folder()
 
 
 onstart:

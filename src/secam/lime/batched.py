@@ -109,7 +109,7 @@ def lime_batched_region_scores(
     target: int,
     num_samples: int = default("lime", "num_samples"),
     seed: int = default("lime", "seed"),
-    batch_size: int = 4,
+    batch_size: int = default("lime", "batch_size")["cpu"],
     kernel_width: float = default("lime", "kernel_width"),
     watch: Stopwatch | None = None,
 ) -> np.ndarray:

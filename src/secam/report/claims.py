@@ -50,7 +50,7 @@ from secam.methods import method_spec
 from secam.metrics import boxes_mask
 from secam.report.ordering import method_rank
 from secam.report.tables import end_to_end_seconds, hand_picked
-from secam.statistics import bootstrap_ci
+from secam.statistics import RESAMPLES, SEED, bootstrap_ci
 
 COLUMNS = ["claim", "model", "evidence", "verdict"]  # tables/claims.csv
 SUMMARY_COLUMNS = ["claim", "model", "verdict", "summary"]  # tables/claims.md and .tex
@@ -296,8 +296,8 @@ def claims_table(
     matched: pd.DataFrame | None,
     manifest: pd.DataFrame,
     head_paths: dict[str, str],
-    resamples: int = 2000,
-    seed: int = 0,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
     segmentation: pd.DataFrame | None = None,
     chosen_vs_fixed: pd.DataFrame | None = None,
 ) -> pd.DataFrame:

@@ -14,7 +14,7 @@ import pandas as pd
 from secam.baselines import CENTRE_BOX, RANDOM_REGIONS
 from secam.report.ordering import ordered
 from secam.selection import Selection
-from secam.statistics import bootstrap_ci, wilcoxon_p
+from secam.statistics import RESAMPLES, SEED, bootstrap_ci, wilcoxon_p
 from secam.table_columns import TABLES, check_columns
 
 MATCHED_METRICS = ("box_iou", "mask_iou", "ebpg")
@@ -46,8 +46,8 @@ def matched_area(
     metrics: pd.DataFrame,
     baselines: pd.DataFrame,
     matched: pd.DataFrame,
-    resamples: int = 2000,
-    seed: int = 0,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
 ) -> pd.DataFrame:
     """Method minus comparator, image by image: at the method's own area (``difference``) and,
     beside it, at the same selection as in the paper (``fixed_difference``; random-regions at
@@ -107,7 +107,7 @@ def matched_area(
 
 
 def chosen_against_fixed(
-    metrics: pd.DataFrame, matched: pd.DataFrame, resamples: int = 2000, seed: int = 0
+    metrics: pd.DataFrame, matched: pd.DataFrame, resamples: int = RESAMPLES, seed: int = SEED
 ) -> pd.DataFrame:
     """Each size chosen without a hand-picked k (gap, sufficient:P) against the method's best
     top-k, at matched area.

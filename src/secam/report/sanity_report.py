@@ -20,11 +20,13 @@ from secam.randomisation import VERDICT_DEPTH, verdict
 from secam.report.figures import grid_size
 from secam.report.ordering import method_rank
 from secam.report.overlay import DPI, FONT_SIZE, draw_heatmap, heat_colorbar
-from secam.statistics import bootstrap_ci
+from secam.statistics import RESAMPLES, SEED, bootstrap_ci
 from secam.table_columns import TABLES, check_columns
 
 
-def sanity_summary(rows: pd.DataFrame, resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
+def sanity_summary(
+    rows: pd.DataFrame, resamples: int = RESAMPLES, seed: int = SEED
+) -> pd.DataFrame:
     """Table ``sanity_summary`` from rows of table ``sanity``: per model x method x depth the
     mean Spearman correlation and mean mask IoU over the images (an image's mask IoU is its mean
     over the method's selections), each with its 95 % bootstrap CI; the method's verdict

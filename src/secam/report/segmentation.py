@@ -26,7 +26,7 @@ from secam.imaging import load_rgb
 from secam.methods import method_spec
 from secam.report.ordering import ordered
 from secam.report.overlay import draw_overlay
-from secam.statistics import bootstrap_ci
+from secam.statistics import RESAMPLES, SEED, bootstrap_ci
 from secam.table_columns import TABLES, check_columns
 
 FIGURE_SELECTION = "top3"
@@ -121,8 +121,8 @@ def comparison_table(
     metrics: pd.DataFrame,
     counts: pd.DataFrame,
     agreement: pd.DataFrame,
-    resamples: int = 2000,
-    seed: int = 0,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
 ) -> pd.DataFrame:
     """Per algorithm x model x method x selection: region counts, metrics and agreement.
 

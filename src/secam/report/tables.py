@@ -11,7 +11,7 @@ from secam.methods import method_spec
 from secam.metrics import METRIC_NAMES
 from secam.report.ordering import ordered
 from secam.selection import Selection
-from secam.statistics import bootstrap_ci, wilcoxon_p
+from secam.statistics import RESAMPLES, SEED, bootstrap_ci, wilcoxon_p
 from secam.table_columns import TABLES, check_columns, empty_table
 
 
@@ -31,7 +31,9 @@ def summarise(metrics: pd.DataFrame) -> pd.DataFrame:
     return check_columns(ordered(summary, "method", "selection"), "summary")
 
 
-def quantitative(metrics: pd.DataFrame, resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
+def quantitative(
+    metrics: pd.DataFrame, resamples: int = RESAMPLES, seed: int = SEED
+) -> pd.DataFrame:
     """Means with 95 % bootstrap intervals per model x method x selection."""
     rows = []
     for (model, method, selection), group in metrics.groupby(["model", "method", "selection"]):
@@ -96,7 +98,7 @@ def chosen_sizes(metrics: pd.DataFrame) -> pd.DataFrame:
 
 
 def paired_differences(
-    metrics: pd.DataFrame, method: str = "secam", resamples: int = 2000, seed: int = 0
+    metrics: pd.DataFrame, method: str = "secam", resamples: int = RESAMPLES, seed: int = SEED
 ) -> pd.DataFrame:
     """``method`` minus each other method, image by image, at each selection both have."""
     rows = []
@@ -128,7 +130,7 @@ def paired_differences(
 
 
 def faithfulness_summary(
-    curves: pd.DataFrame, resamples: int = 2000, seed: int = 0
+    curves: pd.DataFrame, resamples: int = RESAMPLES, seed: int = SEED
 ) -> pd.DataFrame:
     """Mean deletion and insertion AUCs with 95 % bootstrap intervals per model x method."""
     rows = []
@@ -149,7 +151,7 @@ def faithfulness_summary(
 
 
 def selection_faithfulness(
-    curves: pd.DataFrame, resamples: int = 2000, seed: int = 0
+    curves: pd.DataFrame, resamples: int = RESAMPLES, seed: int = SEED
 ) -> pd.DataFrame:
     """What each selection's explanation alone keeps of the class's probability (the rest
     blurred), per model x method x selection: mean with its 95 % bootstrap CI, and median."""
@@ -180,7 +182,7 @@ def selection_faithfulness(
 
 
 def accuracy_table(
-    predictions: pd.DataFrame, manifest: pd.DataFrame, resamples: int = 2000, seed: int = 0
+    predictions: pd.DataFrame, manifest: pd.DataFrame, resamples: int = RESAMPLES, seed: int = SEED
 ) -> pd.DataFrame:
     """Top-1 accuracy per model on the staged images, with its 95 % bootstrap CI."""
     labels = manifest.set_index("image_id")["class_index"]
