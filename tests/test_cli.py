@@ -240,3 +240,17 @@ def test_an_error_meant_for_the_user_is_its_message_without_a_traceback(tmp_path
     assert debug.returncode == 2
     assert "Traceback" in debug.stderr
     assert debug.stderr.splitlines()[-1].startswith("secam: error: weights file")
+
+
+def test_without_select_a_region_method_shows_three_regions_and_a_heatmap_its_threshold(
+    tmp_path, capsys
+):
+    """The default selection is the paper figures' (secam.selection.SHOWN): SeCAM's three best
+    regions; a heatmap method, which has no regions, is cut at 80 % of its maximum instead."""
+    image = str(sample_image_path("chelsea"))
+    for method, expected in (("secam", "top3"), ("cam", "thr80")):
+        out = tmp_path / method
+        assert main(["explain", image, "--method", method, "--out", str(out)]) == 0
+        record = json.loads((out / "chelsea.json").read_text())
+        assert record["parameters"]["selection"] == expected, capsys.readouterr().err
+    assert len(record["selected_regions"]) == 0 and 0 < record["area"] < 1

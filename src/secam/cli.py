@@ -24,7 +24,7 @@ from secam.models.user import is_factory
 from secam.provenance import provenance
 from secam.report.overlay import draw_overlay
 from secam.segmentation import ALGORITHMS, DEFAULTS
-from secam.selection import Selection
+from secam.selection import SHOWN, SHOWN_HEATMAP, Selection
 
 
 def _config_number(*keys: str) -> Callable[[str], int | float]:
@@ -115,9 +115,10 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument(
         "--select",
         type=_selection,
-        default="top-k:3",
+        default=None,
         help="top-k:K (region methods), threshold:F (fraction of the max), gap (largest score "
-        "drop) or sufficient:P (fewest regions keeping P of the probability)",
+        f"drop) or sufficient:P (fewest regions keeping P of the probability); default "
+        f"{SHOWN.name}, and {SHOWN_HEATMAP.name} for a heatmap method",
     )
     explain.add_argument(
         "--target", default=None, help="class to explain: index, wnid or label (default: predicted)"

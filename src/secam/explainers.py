@@ -35,7 +35,7 @@ from secam.methods import method_spec, secam_method
 from secam.models.preprocessing import Preprocessing
 from secam.models.registry import LoadedModel, wrap_model
 from secam.segmentation import segment
-from secam.selection import Selection
+from secam.selection import SHOWN, SHOWN_HEATMAP, Selection
 from secam.timing import Stopwatch
 
 
@@ -74,9 +74,12 @@ def explain_image(
     lime_options: dict[str, Any] | None = None,
     channel_batch: int = CHANNEL_BATCH,
 ) -> Explanation:
-    """Explain one (H, W, 3) uint8 image; ``target`` None explains the top-1 class."""
+    """Explain one (H, W, 3) uint8 image; ``target`` None explains the top-1 class, and
+    ``selection`` None selects :data:`~secam.selection.SHOWN` (a heatmap method:
+    :data:`~secam.selection.SHOWN_HEATMAP`)."""
     spec = method_spec(method)
-    selection = selection or Selection("top_k", 3)
+    if selection is None:
+        selection = SHOWN_HEATMAP if spec.kind == "pixels" else SHOWN
     if spec.kind == "pixels" and selection.kind != "threshold":
         raise InputError(f"{method} thresholds a heatmap: use a threshold:F selection")
     if spec.kind == "lime" and selection.kind == "threshold":
@@ -161,12 +164,11 @@ class Explainer:
     ``nn.Module`` mapping (N, 3, H, W) to (N, classes) logits, with its ``target_layer``
     (detected when None), ``classes`` (names in output order or a class-names file),
     ``input_size`` and ``preprocessing`` (default: ImageNet mean and std). ``segmentation``:
-    the algorithm and parameters of :func:`secam.segmentation.segment` (default SLIC, 50
-    superpixels).
+    the algorithm and parameters of :func:`secam.segmentation.segment` (default: the
+    configuration schema's, SLIC).
     """
 
     method: ClassVar[str]
-    default_selection: ClassVar[str] = "top-k:3"
     # the method's own keyword arguments and their defaults (Score-CAM's channel batch, ...)
     option_defaults: ClassVar[dict[str, Any]] = {}
 
@@ -203,7 +205,9 @@ class Explainer:
                 classes=classes,
                 device=device,
             )
-        self.segmentation = dict(segmentation or {"algorithm": "slic"})
+        self.segmentation = dict(
+            segmentation or {"algorithm": default("segmentation", "algorithm")}
+        )
 
     def _options(self) -> dict[str, Any]:
         return {}
@@ -216,14 +220,16 @@ class Explainer:
     ) -> Explanation:
         """Explain ``target`` (index, wnid or class name; None: the top-1 class) in ``image``.
 
-        ``selection``: ``top-k:K`` regions or ``threshold:F`` of the maximum score.
+        ``selection``: anything :meth:`Selection.parse` reads (``top-k:K``, ``threshold:F``,
+        ``gap``, ``sufficient:P``); None: :data:`secam.selection.SHOWN`, the three best
+        regions, or for a heatmap :data:`secam.selection.SHOWN_HEATMAP`.
         """
         chosen = None if target is None else parse_class(target, self.model.classes)
         return explain_image(
             self.model,
             image,
             self.method,
-            Selection.parse(selection or self.default_selection),
+            None if selection is None else Selection.parse(selection),
             chosen,
             segmentation=self.segmentation,
             **self._options(),
@@ -246,8 +252,6 @@ class SeCAM(Explainer):
 
 class _Heatmap(Explainer):
     """A CAM-family heatmap thresholded pixel by pixel (``threshold:F`` selections)."""
-
-    default_selection = "threshold:0.8"
 
 
 def _heatmap_method(name: str, method: str, summary: str) -> type[_Heatmap]:

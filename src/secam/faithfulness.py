@@ -50,9 +50,9 @@ def blurred(image: np.ndarray, sigma: float | None = None) -> np.ndarray:
 
     ``scipy.ndimage.gaussian_filter``'s blur (kernel truncated at 4 sigma, edges mirrored), computed
     in the frequency domain: sigma is a twentieth of the image's longer side, so the direct
-    filter's 201 taps per pixel cost four of EfficientNet-Lite0's forward passes (57 against 6 ms
-    on a 500 x 375 photograph; issue 19). In float64 within each pass, so the uint8 result is
-    scipy's."""
+    filter's 201 taps per pixel cost more than the model's forward passes on the blurred images
+    (docs/performance.md, the faithfulness curves). In float64 within each pass, so the uint8
+    result is scipy's."""
     sigma = float(sigma if sigma is not None else max(image.shape[:2]) / 20)
     smooth = _gaussian_along(image.astype(np.float64), sigma, axis=0)
     # scipy keeps float32 between the two passes, so its rounding is reproduced there

@@ -157,7 +157,7 @@ def _decoded(source: ImageSource, max_pixels: int | None) -> Iterator[Image.Imag
 
 
 def check_decodes(image: ImageLike, max_pixels: int | None = None) -> None:
-    """Decode every pixel once (no conversion, about 1.5 ms for an ILSVRC photograph), raising
+    """Decode every pixel once (no conversion: the cheapest full decode), raising
     :class:`ImageReadError` where that fails.
 
     Meant for an image whose header :func:`read_header` has already accepted (size guard

@@ -1,11 +1,9 @@
 """Block 2: superpixels. One label image per image, shared by SeCAM and LIME.
 
 SLIC is the paper's algorithm and the default. Quickshift and Felzenszwalb's graph-based method
-are the alternatives of the paper's segmentation comparison (section V.D). Their default
-parameters give region counts comparable to SLIC's with 50 segments and compactness 10 on the
-shared ILSVRC sample (every 5th of its 204 images): median 29 regions for SLIC (10th-90th
-percentile 14-42), 32 (21-45) for quickshift, 30 (15-46) for Felzenszwalb. Every run's
-segmentation table reports its own counts.
+are the alternatives of the paper's segmentation comparison (section V.D); their default
+parameters give region counts comparable to SLIC's defaults (docs/results.md, "Other measured
+numbers"). Every run's segmentation table reports its own counts.
 """
 
 from __future__ import annotations
@@ -26,8 +24,8 @@ ALGORITHMS = ("slic", "quickshift", "felzenszwalb")
 # are written). SLIC's ``downscale`` > 1 is the fast SLIC: the same algorithm on an area-averaged
 # copy that many times smaller per side, labels brought back by nearest neighbour (see
 # benchmarks/bench_segmentation.py for its speed and agreement with the reference). Quickshift
-# costs about 4 s per ILSVRC photograph at full resolution, so it runs on a copy downscaled by
-# its ``downscale``; its kernel_size is in pixels of that copy.
+# is slow at full resolution (docs/results.md), so it runs on a copy downscaled by its
+# ``downscale``; its kernel_size is in pixels of that copy.
 # SLIC's ``backend``: skimage (the reference) or torch (secam.torch_slic: the same algorithm,
 # batched, on the model's device).
 SLIC_KEYS = ("n_segments", "compactness", "sigma", "downscale", "backend")

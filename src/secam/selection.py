@@ -84,6 +84,14 @@ class Selection:
         return cls("threshold" if prefix == "thr" else "sufficient", int(number) / 100)
 
 
+# The paper's figures show each method's three best regions. That selection is the one drawn
+# wherever a single explanation per method is shown (the paper figures, the segmentation
+# comparison's figure), and what `secam explain` and the Python explainers select when asked for
+# no other; a heatmap, which has no regions, is cut at the paper's highest threshold instead.
+SHOWN = Selection("top_k", 3)
+SHOWN_HEATMAP = Selection("threshold", 0.8)
+
+
 def selections_from_config(selection_config: dict) -> tuple[list[Selection], list[Selection]]:
     """(top-k selections, threshold selections), in config order."""
     top = [Selection("top_k", int(k)) for k in selection_config["top_k"]]

@@ -18,7 +18,7 @@ How it differs from skimage:
   tries, in parallel, the centres whose window meets its tile (tiles half a grid step wide),
   in increasing index: the same candidates and the same tie rule.
 - Connectivity. skimage's own compiled step, on the host: it is a walk in raster order that no
-  device parallelises (about 3 ms per ILSVRC image; the images of a batch in parallel threads).
+  device parallelises (the images of a batch in parallel threads).
 - Arithmetic. float32 by default (skimage computes in float64 for 8-bit images); in float64
   the labels are skimage's.
 

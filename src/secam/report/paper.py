@@ -36,14 +36,13 @@ from secam.report.overlay import (
     heat_colorbar,
 )
 from secam.report.tables import end_to_end_seconds
+from secam.selection import SHOWN
 from secam.table_columns import TABLES, check_columns
 
-FIGURE_SELECTION = "top3"  # the paper's figures show three regions
 # Shard archives RunData keeps open, the most recently used ones; each array is read from its
 # archive when asked for. The figures' images come from any shard, and reading whole archives
-# (a shard's masks of one method: 8 000 arrays, about 240 MB in memory) made the paper
-# figures' memory grow with the run (1.2 GiB at 1 000 images, 2.0 GiB at 5 000, in shards of
-# 1 000: benchmarks/bench_scale.py).
+# (a shard's masks of one method: thousands of arrays) made the paper figures' memory grow with
+# the run (docs/performance.md#scaling).
 OPEN_ARCHIVES = 16
 
 
@@ -216,8 +215,8 @@ def figure_two(
             axes[row, 1],
             data,
             image_id,
-            data.mask(model, "lime", image_id, FIGURE_SELECTION),
-            f"LIME ({FIGURE_SELECTION})",
+            data.mask(model, "lime", image_id, SHOWN.name),
+            f"LIME ({SHOWN.name})",
         )
         heat = draw_heatmap(axes[row, 2], image, data.heatmap(model, image_id, "cam"), boxes)
         axes[row, 2].set_title("CAM" if heat is not None else "CAM: n/a", fontsize=FONT_SIZE)
@@ -263,7 +262,7 @@ def figure_misclassified(
     if heat is not None:
         heat_colorbar(figure, heat, axes[1])
     labels = data.labels(image_id)
-    mask = data.mask(model, "secam", image_id, FIGURE_SELECTION)
+    mask = data.mask(model, "secam", image_id, SHOWN.name)
     if mask is None:
         _mask_cell(axes[2], data, image_id, None, "SeCAM")
     else:
@@ -273,7 +272,7 @@ def figure_misclassified(
             mask,
             np.unique(labels[mask]),
             axis=axes[2],
-            title=f"SeCAM ({FIGURE_SELECTION}): why {classes.short_label(predicted)}",
+            title=f"SeCAM ({SHOWN.name}): why {classes.short_label(predicted)}",
             boxes=boxes,
         )
         axes[2].title.set_fontsize(FONT_SIZE)

@@ -26,10 +26,9 @@ from secam.imaging import load_rgb
 from secam.methods import method_spec
 from secam.report.ordering import ordered
 from secam.report.overlay import draw_overlay
+from secam.selection import SHOWN
 from secam.statistics import RESAMPLES, SEED, bootstrap_ci
 from secam.table_columns import TABLES, check_columns
-
-FIGURE_SELECTION = "top3"
 
 # (algorithm, model, method, shard) of a mask file; (algorithm, shard) of a superpixel file
 MaskKey = tuple[str, str, str, str]
@@ -212,7 +211,7 @@ def draw_comparison(
             axis.set_xticks([])
             axis.set_yticks([])
             segmentation = labels.get(algorithm, {}).get(image_id)
-            mask = masks.get((algorithm, model, method), {}).get(f"{image_id}/{FIGURE_SELECTION}")
+            mask = masks.get((algorithm, model, method), {}).get(f"{image_id}/{SHOWN.name}")
             if image is None or segmentation is None or mask is None:
                 axis.text(0.5, 0.5, "not run", ha="center", va="center", fontsize=8)
             else:
