@@ -2,6 +2,7 @@
 exist, the numbers they show equal the files that hold them, the Python example runs, and the
 workflow lints clean and is formatted."""
 
+import importlib.util
 import math
 import re
 import shlex
@@ -73,14 +74,46 @@ def test_readme_commands_exist():
     assert SETUP_AND_TEST in ci, "CI must run the README's test command"
 
 
+def test_ci_runs_every_command_the_readme_shows_in_the_environment_its_first_makes():
+    """.ci/readme_commands.py runs README's commands (read from README, the test extra not yet
+    installed) before the test command; the ones it leaves say why and are still in README."""
+    spec = importlib.util.spec_from_file_location(
+        "readme_commands", REPO / ".ci/readme_commands.py"
+    )
+    assert spec is not None and spec.loader is not None
+    readme_commands = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(readme_commands)
+    blocks = readme_commands.readme_blocks(README)
+    commands = [code for language, code in blocks if language == "bash"]
+    assert commands[0] == SETUP_AND_RUN
+    assert set(readme_commands.NOT_RUN) <= set(commands)
+    run = [code for _, code in blocks if code not in readme_commands.NOT_RUN]
+    assert any("--report" in code for code in run) and any("secam explain" in code for code in run)
+    assert ("python", _fenced_blocks(README, "python")[0]) in blocks
+    ci = (REPO / ".ci" / "run").read_text()
+    assert ci.index("python3 .ci/readme_commands.py") < ci.index(SETUP_AND_TEST)
+
+
 def test_readme_is_a_first_page():
     assert len(README.splitlines()) <= README_MAX_LINES
 
 
+# What a dependency's extra brings, which conda lists as packages of their own.
+EXTRA_PACKAGES = {("snakemake", "reports"): ["pygments"]}
+
+
 def test_environment_file_names_every_dependency():
     pyproject = (REPO / "pyproject.toml").read_text()
-    block = pyproject.split("dependencies = [")[1].split("]")[0]
-    names = re.findall(r'"([A-Za-z0-9_.\-]+)', block)
+    block = pyproject.split("\ndependencies = [\n")[1].split("\n]\n")[0]
+    dependencies = re.findall(r'^\s*"([^"]+)"', block, flags=re.MULTILINE)
+    assert len(dependencies) > 10
+    names = []
+    for requirement in dependencies:
+        name, extras = re.match(r"([A-Za-z0-9_.\-]+)(?:\[([^\]]+)\])?", requirement).groups()
+        names.append(name)
+        for extra in (extras or "").split(","):
+            names += EXTRA_PACKAGES.get((name, extra.strip()), [])
+    assert "pygments" in names  # the README's report command needs it
     environment = yaml.safe_load((REPO / "environment.yml").read_text())
     listed = " ".join(str(d) for d in environment["dependencies"] if isinstance(d, str))
     listed += " " + " ".join(
