@@ -43,3 +43,17 @@ def test_every_method_is_ordered_named_and_reads_a_map_that_exists():
     assert method_spec("secam_gradcampp").display_name == "SeCAM over Grad-CAM++"
     with pytest.raises(ValueError, match="unknown method 'secamm'"):
         method_spec("secamm")
+
+
+def test_the_registries_keyed_by_method_or_map_agree_with_the_method_table():
+    """Each table keyed by a method or a map name covers exactly the methods that need it: the
+    maps (the paper's two and the CAM family), the LIME scorers, the display names and the
+    runtime guesses of the LIME jobs."""
+    from secam.lime import SCORERS
+    from secam.methods import DISPLAY, PIXEL_SOURCES
+    from secam.scheduler import EXPECTED_SECONDS_PER_IMAGE
+
+    assert set(SOURCES) == {*PIXEL_SOURCES, "cam", "gradient"}
+    lime_methods = {name for name, spec in METHODS.items() if spec.kind == "lime"}
+    assert set(SCORERS) == lime_methods == set(EXPECTED_SECONDS_PER_IMAGE["explain_lime"])
+    assert {name for name in METHODS if not name.startswith("secam_")} == set(DISPLAY)
