@@ -7,11 +7,13 @@ The commands are read from README.md's ``bash`` and ``python`` blocks, not copie
 added there runs here or is listed in :data:`NOT_RUN` with the reason; a test
 (tests/test_documentation.py) holds README.md and this list together. What the commands write
 (results/, report.html, explained/, Snakemake's .snakemake/) is removed afterwards, so that
-the tests start from a clean checkout.
+the tests start from a clean checkout; the default run's tables are first copied to
+$SECAM_DEFAULT_RUN_TABLES when it is set, for the test that ties docs/results/default/ to them.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -34,6 +36,8 @@ NOT_RUN = {
         "defaults)"
     ),
 }
+# Where to copy the default run's tables before they are removed, when set (.ci/run sets it).
+KEEP_TABLES = "SECAM_DEFAULT_RUN_TABLES"
 # What the commands write into the checkout.
 WRITTEN = ("results", "report.html", "explained", ".snakemake")
 
@@ -73,6 +77,9 @@ def main() -> int:
             print(f"readme: failed with status {result.returncode}: {shown}", file=sys.stderr)
             return 1
         print(f"readme: done in {time.perf_counter() - started:.0f} s", flush=True)
+    kept = os.environ.get(KEEP_TABLES)
+    if kept:  # the default run's tables, for tests/workflow/test_default_snapshot.py
+        shutil.copytree(REPO / "results" / "tables", kept, dirs_exist_ok=True)
     for name in WRITTEN:
         path = REPO / name
         if path.is_dir():
