@@ -18,7 +18,7 @@ import pandas as pd
 from secam.artifacts import read_arrays, read_table, write_table, write_text
 from secam.pipeline.completeness import check_complete, expected_explanations
 from secam.provenance import provenance
-from secam.report import segmentation as segmentation_report
+from secam.report import segmentation_comparison
 from secam.report.claims import COLUMNS as CLAIM_COLUMNS
 from secam.report.claims import SUMMARY_COLUMNS as CLAIM_SUMMARY_COLUMNS
 from secam.report.claims import claims_table
@@ -312,7 +312,7 @@ def run_segmentation_comparison(
     tables: dict[str, str],
     figures: Sequence[str],
 ) -> None:
-    """The segmentation comparison's table and figure (see :mod:`secam.report.segmentation`).
+    """The segmentation comparison's table and figure (:mod:`secam.report.segmentation_comparison`).
 
     ``files`` maps "metrics" and "masks" to {(algorithm, model, method, shard): path} and
     "labels" and "segments" to {(algorithm, shard): path}: the main algorithm's (the main run's
@@ -328,12 +328,12 @@ def run_segmentation_comparison(
         ignore_index=True,
     )
     mask_files = files["masks"]
-    counts = segmentation_report.region_counts(files["segments"])
+    counts = segmentation_comparison.region_counts(files["segments"])
     options = config["report"]
-    table = segmentation_report.comparison_table(
+    table = segmentation_comparison.comparison_table(
         metrics,
         counts,
-        segmentation_report.agreement_rows(mask_files, algorithm),
+        segmentation_comparison.agreement_rows(mask_files, algorithm),
         options["bootstrap_resamples"],
         options["seed"],
     )
@@ -345,17 +345,17 @@ def run_segmentation_comparison(
     model = config["models"][0]
     explained = [
         ids
-        for (_, m, _), ids in segmentation_report.explained_images(mask_files).items()
+        for (_, m, _), ids in segmentation_comparison.explained_images(mask_files).items()
         if m == model
     ]
     shown = sorted(set.intersection(*explained))[: options["example_images"]] if explained else []
     labels: dict[str, dict] = {}
     for (label_algorithm, _), path in sorted(files["labels"].items()):
         labels.setdefault(label_algorithm, {}).update(read_arrays(path, shown))
-    segmentation_report.draw_comparison(
+    segmentation_comparison.draw_comparison(
         manifest,
         labels,
-        segmentation_report.load_masks(mask_files, shown),
+        segmentation_comparison.load_masks(mask_files, shown),
         [algorithm, *config["segmentation"]["compare"]],
         model,
         config["segmentation"]["compare_methods"],

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from secam.artifacts import write_arrays
-from secam.report.segmentation import (
+from secam.report.segmentation_comparison import (
     agreement_rows,
     comparison_table,
     explained_images,
