@@ -9,10 +9,15 @@ colour photographs of the shared ILSVRC sample (every --step-th file):
   torch           SLIC's torch backend (secam.torch_slic, float32) on the CPU one image at a
                   time, and on CUDA where present in batches of 1 and 64 (images cycled to
                   fill a batch): milliseconds per image, the first call of each kept out
+  numba           SLIC's numba backend (secam.numba_slic: skimage's algorithm compiled, its rows
+                  on every core): milliseconds per image, how many images have exactly
+                  skimage's labels, and the first call's cost in a fresh process, with the
+                  compiled code in the disk cache and with an empty cache (compilation)
   agreement       adjusted Rand index and boundary recall (2-pixel tolerance) with the reference;
                   for scale, the reference against itself run for 20 iterations instead of 10
   workers         images per second of the segment stage (secam.pipeline.segment) with 1 and
-                  with --workers processes, decoding included
+                  with --workers processes, decoding included; with the numba backend, one
+                  image at a time on 1 and on --workers threads
 
 Usage: python benchmarks/bench_segmentation.py [--images N] [--workers N] [--json OUT]
 """
@@ -23,10 +28,13 @@ import argparse
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
+import numba
 import numpy as np
 import pandas as pd
 import torch
@@ -67,8 +75,33 @@ def cuda_seconds_per_image(images: list[np.ndarray], batch: int, rounds: int = 3
     return statistics.median(times)
 
 
-def stage_throughput(manifest: Path, workers: int, downscale: int) -> float:
-    params = {"algorithm": "slic", "n_segments": 50, "compactness": 10, "downscale": downscale}
+def first_call_seconds(image_path: str, cache: str | None) -> dict[str, float]:
+    """In a fresh interpreter: importing the numba backend, and its first call on one image;
+    ``cache`` an empty folder for numba's cache (the call compiles), None for the usual one."""
+    code = (
+        "import time; t = time.perf_counter(); import secam.numba_slic as n; "
+        f"from secam.imaging import load_rgb; i = load_rgb({image_path!r}); "
+        "u = time.perf_counter(); n.slic(i); v = time.perf_counter(); n.slic(i); "
+        "w = time.perf_counter(); print(u - t, v - u, w - v)"
+    )
+    environment = {**os.environ, **({"NUMBA_CACHE_DIR": cache} if cache else {})}
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=environment
+    ).stdout.split()
+    imported, first, second = map(float, output)
+    return {"import": imported, "first_call": first, "second_call": second}
+
+
+def stage_throughput(
+    manifest: Path, workers: int, downscale: int, backend: str = "skimage"
+) -> float:
+    params = {
+        "algorithm": "slic",
+        "n_segments": 50,
+        "compactness": 10,
+        "downscale": downscale,
+        "backend": backend,
+    }
     with tempfile.TemporaryDirectory() as out:
         seconds, _ = timed(
             run_segment,
@@ -96,18 +129,27 @@ def main() -> None:
     rows = colour.iloc[:: args.step].head(args.images).reset_index(drop=True)
     images = [load_rgb(ImageSource.from_row(row)) for row in rows.itertuples()]
 
+    first_path = ImageSource.from_row(next(rows.itertuples())).location
+    with tempfile.TemporaryDirectory() as empty_cache:
+        compile_cost = {
+            "empty cache (compiles)": first_call_seconds(first_path, empty_cache),
+            "disk cache": first_call_seconds(first_path, None),
+        }
     segment(images[0])  # warm-up
     segment(images[0], backend="torch")
+    segment(images[0], backend="numba")
     seconds: dict[str, list[float]] = {
         "reference": [],
         "downscale 2": [],
         "downscale 3": [],
         "torch, cpu": [],
+        "numba": [],
     }
     agreement: dict[str, dict[str, list[float]]] = {
         name: {"ari": [], "boundary_recall": [], "regions_ratio": []}
-        for name in ("downscale 2", "downscale 3", "torch", "reference, 20 iterations")
+        for name in ("downscale 2", "downscale 3", "torch", "numba", "reference, 20 iterations")
     }
+    numba_identical = 0
     for image in images:
         took, reference = timed(segment, image)
         seconds["reference"].append(took)
@@ -117,6 +159,9 @@ def main() -> None:
             seconds[f"downscale {factor}"].append(took)
         took, candidates["torch"] = timed(segment, image, backend="torch")
         seconds["torch, cpu"].append(took)
+        took, candidates["numba"] = timed(segment, image, backend="numba")
+        seconds["numba"].append(took)
+        numba_identical += int(np.array_equal(candidates["numba"], reference))
         candidates["reference, 20 iterations"] = slic(
             image, n_segments=50, compactness=10, start_label=0, max_num_iter=20
         )
@@ -139,6 +184,10 @@ def main() -> None:
             for factor in (1, 2)
             for workers in sorted({1, args.workers})
         }
+        throughput |= {
+            f"numba, {workers} thread(s)": stage_throughput(manifest, workers, 1, "numba")
+            for workers in sorted({1, args.workers})
+        }
     result = {
         "device": platform.processor() or "cpu",
         "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
@@ -158,6 +207,9 @@ def main() -> None:
             for name, measures in agreement.items()
         },
         "stage_images_per_second": throughput,
+        "numba_identical_to_reference": f"{numba_identical} of {len(images)}",
+        "numba_threads": numba.get_num_threads(),
+        "numba_first_call_seconds": compile_cost,
     }
     report(result, args.json)
 

@@ -26,10 +26,11 @@ ALGORITHMS = ("slic", "quickshift", "felzenszwalb")
 # benchmarks/bench_segmentation.py for its speed and agreement with the reference). Quickshift
 # is slow at full resolution (docs/results.md), so it runs on a copy downscaled by its
 # ``downscale``; its kernel_size is in pixels of that copy.
-# SLIC's ``backend``: skimage (the reference) or torch (secam.torch_slic: the same algorithm,
-# batched, on the model's device).
+# SLIC's ``backend``: skimage (the reference), torch (secam.torch_slic: the same algorithm,
+# batched, on the model's device) or numba (secam.numba_slic: the same algorithm compiled, its
+# rows on every thread of the job; skimage's labels).
 SLIC_KEYS = ("n_segments", "compactness", "sigma", "downscale", "backend")
-BACKENDS = ("skimage", "torch")
+BACKENDS = ("skimage", "torch", "numba")
 DEFAULTS: dict[str, dict[str, Any]] = {
     "slic": {key: default("segmentation", key) for key in SLIC_KEYS},
     "quickshift": {
@@ -100,6 +101,10 @@ def _slic(images: Sequence[np.ndarray], options: dict[str, Any], device: str) ->
         from secam.torch_slic import slic as torch_slic  # torch only where asked for
 
         found = torch_slic(small, device=device, **common)
+    elif options["backend"] == "numba":
+        from secam.numba_slic import slic as numba_slic  # numba only where asked for
+
+        found = [numba_slic(copy, **common) for copy in small]
     else:
         found = [slic(copy, start_label=0, channel_axis=-1, **common) for copy in small]
     return [

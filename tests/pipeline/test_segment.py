@@ -61,3 +61,21 @@ def test_torch_backend_segments_in_batches_like_skimage(manifest, tmp_path, monk
     assert table["image_id"].tolist() == list(skimage)  # the manifest's order
     assert (table["n_regions"] == [int(batched[i].max()) + 1 for i in table["image_id"]]).all()
     assert (table["seconds"] > 0).all()
+
+
+def test_numba_backend_segments_one_image_at_a_time_with_skimages_labels(manifest, tmp_path):
+    """SLIC's numba backend in the stage: each image on the job's two threads, the labels and
+    the table of skimage's stage, in manifest order."""
+    outputs = {}
+    for backend in ("skimage", "numba"):
+        params = {"algorithm": "slic", "n_segments": 50, "compactness": 10, "backend": backend}
+        labels, table = tmp_path / f"{backend}.npz", tmp_path / f"{backend}.parquet"
+        run_segment(manifest, "shard00000", params, labels, table, workers=2)
+        outputs[backend] = (read_arrays(labels), read_table(table, "segments"))
+    (skimage, skimage_table), (ours, table) = outputs.values()
+    assert list(ours) == list(skimage) and len(ours) == 7
+    for image_id, labels in ours.items():
+        assert np.array_equal(labels, skimage[image_id])
+    pd.testing.assert_frame_equal(
+        table.drop(columns="seconds"), skimage_table.drop(columns="seconds")
+    )

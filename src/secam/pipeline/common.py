@@ -34,12 +34,17 @@ def shard_rows(manifest_path: str | Path, shard: str) -> pd.DataFrame:
     return manifest[manifest["shard"] == shard].sort_values("image_id").reset_index(drop=True)
 
 
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+)
 
 
 def limit_threads(threads: int) -> int:
     """Hold the job to the ``threads`` it was given, and never more: torch's intra- and
-    inter-op pools and the BLAS and OpenMP pools of numpy, scipy and scikit-learn.
+    inter-op pools, numba's, and the BLAS and OpenMP pools of numpy, scipy and scikit-learn.
 
     On a machine whose other cores are busy, torch with more threads than free cores ran a
     forward pass ten times slower than with one (issue 19), so a job uses only the threads
@@ -50,6 +55,9 @@ def limit_threads(threads: int) -> int:
     for variable in THREAD_VARIABLES:  # for libraries loaded after this call
         os.environ[variable] = str(threads)
     threadpool_limits(threads)  # those loaded already
+    numba = sys.modules.get("numba")  # SLIC's numba backend: its rows on the job's threads
+    if numba is not None:
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     torch = sys.modules.get("torch")  # not imported for it: a job without a model stays light
     if torch is not None:
         torch.set_num_threads(threads)

@@ -1,8 +1,9 @@
 """Segment: superpixels of every image of a shard, computed once and shared by all methods.
 
 Images are segmented by ``workers`` processes at once (SLIC and its alternatives run on one
-core each), or, with SLIC's torch backend, in batches of like-sized images on the run's device
-(the next batch decoded meanwhile).
+core each); with SLIC's numba backend one at a time, each on ``workers`` threads; with SLIC's
+torch backend in batches of like-sized images on the run's device (the next batch decoded
+meanwhile).
 Labels stream to the NPZ as they are found (in manifest order, or in the batches' order); the
 table lists the images in manifest order.
 """
@@ -124,6 +125,9 @@ def run_segment(
             batch_size = params.get("batch_size", default("segmentation", "batch_size"))
             shapes = list(zip(rows["height"], rows["width"], strict=True))
             results = _segmented_on_device(sources, shapes, options, device, batch_size, workers)
+        elif algorithm == "slic" and options["backend"] == "numba":
+            limit_threads(workers)  # one image at a time, its rows on the job's threads
+            results = _segmented(sources, algorithm, options, workers=1)
         else:
             results = _segmented(sources, algorithm, options, workers)
         for position, labels, seconds in results:
