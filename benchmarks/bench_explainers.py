@@ -18,8 +18,10 @@ leaves SeCAM's segmentation out, for reference),
 lime-batched/inference <= 1.25, lime/lime-batched >= 2 (CPU) or >= 20 (GPU), lime/secam >= 100,
 and SeCAM images per second on batches of 64 (maps for the whole batch from one forward,
 upsampling and region means on the device; segmentation excluded, it runs in parallel workers).
-End to end on the device: SeCAM with SLIC's torch backend against CAM, per image in batches of
-1 (and 64 on CUDA); goal on a GPU: SeCAM at most 2x CAM (issue 19).
+End to end: SeCAM with its SLIC against CAM (forward, map, upsampling), per image: on a CPU
+one image at a time with each SLIC backend (skimage, numba, torch; goal with the fastest: SeCAM
+at most 3x CAM, issue 30), on CUDA with the torch backend on the device in batches of 1 and 64
+(goal: at most 2x CAM, issue 19).
 Agreement (lime-batched vs the package, num_samples as given): top-3 overlap and Spearman
 correlation of region weights between lime-batched (seed 0) and the package (seed 1), beside
 the same between the package's seeds 0 and 1, and the largest same-seed difference.
@@ -52,7 +54,7 @@ from secam.lime.batched import lime_batched_region_scores
 from secam.lime.reference import lime_region_scores
 from secam.models.registry import LoadedModel, load_model
 from secam.regions import region_means, upsample
-from secam.segmentation import segment, segment_batch
+from secam.segmentation import BACKENDS, segment, segment_batch
 from secam.selection import Selection, select_regions
 from secam.timing import synchronize
 
@@ -128,10 +130,12 @@ def batch_throughput(model: LoadedModel, images: list[np.ndarray], labels, batch
     return batch / seconds
 
 
-def end_to_end_per_image(model: LoadedModel, images: list[np.ndarray], batch: int) -> dict:
+def end_to_end_per_image(
+    model: LoadedModel, images: list[np.ndarray], batch: int, backend: str
+) -> dict:
     """Seconds per image in batches of ``batch`` on the model's device: CAM (forward, maps,
-    full-resolution upsampling) and SeCAM end to end (the same, SLIC's torch backend on the
-    device, and the region means), with their ratio. The best of 3 runs after a warm-up."""
+    full-resolution upsampling) and SeCAM end to end (the same, SLIC by ``backend``, and the
+    region means), with their ratio. The best of 3 runs after a warm-up."""
     mapper = make_mapper(model, "auto")
     chosen = [images[i % len(images)] for i in range(batch)]
     device = str(model.device)
@@ -141,7 +145,7 @@ def end_to_end_per_image(model: LoadedModel, images: list[np.ndarray], batch: in
         return [upsample(grid, image.shape[:2]) for grid, image in zip(maps, chosen, strict=True)]
 
     def secam() -> None:
-        labels = segment_batch(chosen, backend="torch", device=device)
+        labels = segment_batch(chosen, backend=backend, device=device)
         for full, label in zip(cam(), labels, strict=True):
             region_means(full, torch.from_numpy(label).to(model.device))
 
@@ -233,10 +237,15 @@ def main() -> None:
         "lime_over_secam": median["lime"] / median["secam"],
     }
     throughput = batch_throughput(model, images, labels_all, args.throughput_batch)
-    # SeCAM with its segmentation on the model's device (SLIC's torch backend), against CAM
+    # SeCAM with its segmentation, against CAM: on a GPU with SLIC's torch backend on the
+    # device (batches of 1 and 64), on a CPU one image at a time with each CPU backend
+    if device.type == "cuda":
+        batches = {"torch": (1, args.throughput_batch)}
+    else:
+        batches = {backend: (1,) for backend in BACKENDS}
     end_to_end = {
-        str(batch): end_to_end_per_image(model, images, batch)
-        for batch in ((1, args.throughput_batch) if device.type == "cuda" else (1,))
+        backend: {str(b): end_to_end_per_image(model, images, b, backend) for b in sizes}
+        for backend, sizes in batches.items()
     }
     result = {
         "device": torch.cuda.get_device_name(device)
@@ -252,7 +261,7 @@ def main() -> None:
         "median_seconds": median,
         "ratios": ratios,
         "secam_images_per_second_batch": {str(args.throughput_batch): throughput},
-        "torch_slic_end_to_end_seconds_per_image_by_batch": end_to_end,
+        "end_to_end_seconds_per_image_by_slic_backend_and_batch": end_to_end,
         "agreement": {k: statistics.mean(v) for k, v in agreement.items()},
         "same_seed_max_abs_difference": same_seed_difference,
     }
