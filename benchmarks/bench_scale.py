@@ -37,6 +37,7 @@ import json
 import os
 import platform
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -140,8 +141,21 @@ class PeakMemory:
         return self.peak
 
 
+class Interrupted(Exception):
+    """A sitting stopped by Ctrl-C (SIGINT): its seconds and peak so far, in ``sitting``."""
+
+    def __init__(self, sitting: dict) -> None:
+        super().__init__(f"interrupted after {sitting['seconds']:.0f} s")
+        self.sitting = sitting
+
+
 def snakemake(run: Path, *args: str, log: Path) -> dict:
-    """One snakemake command in ``run``: wall seconds, the main process's peak RSS, its output."""
+    """One snakemake command in ``run``: wall seconds, the main process's peak RSS, its output.
+
+    Ctrl-C (SIGINT to this process) ends the sitting: Snakemake is asked to stop its jobs (one
+    SIGINT; the workflow's resume reruns them) and :class:`Interrupted` carries the sitting's
+    time so far. Snakemake runs in a session of its own, so the terminal's Ctrl-C reaches it
+    only through this process, once."""
     prefix = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
     environment = {
         **os.environ,
@@ -155,9 +169,19 @@ def snakemake(run: Path, *args: str, log: Path) -> dict:
             stdout=handle,
             stderr=subprocess.STDOUT,
             env=environment,
+            start_new_session=True,
         )
         memory = PeakMemory(process.pid)
-        returncode = process.wait()
+        try:
+            returncode = process.wait()
+        except KeyboardInterrupt:
+            process.send_signal(signal.SIGINT)
+            process.wait()
+            sitting = {
+                "seconds": round(time.perf_counter() - started, 2),
+                "main_peak_rss_mib": round(memory.stop() / 2**20, 1),
+            }
+            raise Interrupted(sitting) from None
     seconds = time.perf_counter() - started
     peak = memory.stop()
     if returncode != 0:
@@ -326,7 +350,15 @@ def measure(
     print(
         f"N={n_images}: running the workflow in {run} (sitting {len(sittings) + 1}) ...", flush=True
     )
-    sitting = snakemake(run, "--cores", str(cores), log=logs / f"run-{len(sittings) + 1}.log")
+    try:
+        sitting = snakemake(run, "--cores", str(cores), log=logs / f"run-{len(sittings) + 1}.log")
+    except Interrupted as stop:
+        sittings.append({**stop.sitting, "ended": "interrupted"})
+        sittings_file.write_text(json.dumps(sittings, indent=2) + "\n")
+        raise SystemExit(
+            f"N={n_images}: sitting {len(sittings)} interrupted after "
+            f"{stop.sitting['seconds'] / 60:.1f} min; carry the run on with --resume"
+        ) from None
     sittings.append({key: sitting[key] for key in ("seconds", "main_peak_rss_mib")})
     sittings_file.write_text(json.dumps(sittings, indent=2) + "\n")
     startup = startup_costs(run, cores)

@@ -10,6 +10,7 @@ from secam.classes import (
     parse_synset_mapping,
     predicted_label,
 )
+from secam.errors import InputError
 
 MAPPING = """n01440764 tench, Tinca tinca
 n01443537 goldfish, Carassius auratus
@@ -64,8 +65,9 @@ def test_find_refuses_an_index_out_of_range(three):
         three.find("3")
 
 
-def test_find_refuses_an_unknown_wnid_with_a_key_error(three):
-    with pytest.raises(KeyError, match="unknown wnid 'n99999999': not in the 3-class list"):
+def test_find_refuses_an_unknown_wnid_as_an_input_error(three):
+    """What a user typed (secam explain --target): one of the library's errors, a ValueError."""
+    with pytest.raises(InputError, match="unknown wnid 'n99999999': not in the 3-class list"):
         three.find("n99999999")
 
 

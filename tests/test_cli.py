@@ -176,7 +176,7 @@ def test_the_allowed_ranges_are_the_workflow_schemas(capsys):
         ["explain", "x", "--out", "o", "--n-segments", str(lowest), "--compactness", "0.5"]
     )
     assert (args.n_segments, args.compactness) == (lowest, 0.5)
-    assert args.select == Selection("top_k", 3)  # the default, parsed as a flag's value is
+    assert args.select is None  # the method's kind decides: selection.SHOWN or SHOWN_HEATMAP
     assert _parser().parse_args(
         ["explain", "x", "--out", "o", "--select", "threshold:0.8"]
     ).select == (Selection("threshold", 0.8))

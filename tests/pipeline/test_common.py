@@ -70,8 +70,9 @@ def test_durations_read_as_a_person_would_say_them():
 
 
 def test_a_job_is_held_to_its_threads(monkeypatch):
-    """torch's pools, the BLAS and OpenMP pools already loaded, and the variables that size
-    the ones loaded later, all set to the job's thread count."""
+    """torch's pools, numba's, the BLAS and OpenMP pools already loaded, and the variables
+    that size the ones loaded later, all set to the job's thread count."""
+    import numba
     import torch
     from threadpoolctl import threadpool_info, threadpool_limits
 
@@ -81,13 +82,15 @@ def test_a_job_is_held_to_its_threads(monkeypatch):
     monkeypatch.setattr(torch, "set_num_interop_threads", interop.append)
     for variable in THREAD_VARIABLES:
         monkeypatch.setenv(variable, "8")
-    before = torch.get_num_threads()
+    before, numba_before = torch.get_num_threads(), numba.get_num_threads()
     with threadpool_limits(limits=None):  # restores the pools' limits on leaving
         try:
             assert limit_threads(1) == 1
             assert torch.get_num_threads() == 1 and interop == [1]
+            assert numba.get_num_threads() == 1
             assert {pool["num_threads"] for pool in threadpool_info()} == {1}
             assert {os.environ[variable] for variable in THREAD_VARIABLES} == {"1"}
             assert limit_threads(0) == 1  # never none
         finally:
             torch.set_num_threads(before)
+            numba.set_num_threads(numba_before)
