@@ -43,6 +43,12 @@ def ilsvrc_root() -> Path:
     return Path(os.environ.get(ILSVRC_ENV, ILSVRC_DEFAULT))
 
 
+def ilsvrc_photographs(root: Path, every: int, count: int) -> list[np.ndarray]:
+    """``count`` validation photographs of the sample at ``root``: every ``every``-th file."""
+    folder = root / "ILSVRC" / "Data" / "CLS-LOC" / "val"
+    return [load_rgb(path) for path in sorted(folder.glob("*.JPEG"))[::every][:count]]
+
+
 @pytest.fixture(scope="session")
 def ilsvrc_sample() -> Path:
     """Root of the shared ILSVRC2012 validation sample (Kaggle layout), or skip."""

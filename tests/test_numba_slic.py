@@ -13,7 +13,7 @@ from secam.imaging import load_rgb
 from secam.numba_slic import _lab, slic
 from secam.segmentation import segment
 
-from .conftest import sample_image_path
+from .conftest import ilsvrc_photographs, sample_image_path
 
 
 def reference(image: np.ndarray, **options) -> np.ndarray:
@@ -24,9 +24,7 @@ def reference(image: np.ndarray, **options) -> np.ndarray:
 @pytest.fixture(scope="module")
 def photographs(ilsvrc_sample) -> list[np.ndarray]:
     """Eight validation photographs (every 25th of the sample): landscape and portrait."""
-    folder = ilsvrc_sample / "ILSVRC" / "Data" / "CLS-LOC" / "val"
-    paths = sorted(folder.glob("*.JPEG"))[::25][:8]
-    return [load_rgb(ImageSource(str(path))) for path in paths]
+    return ilsvrc_photographs(ilsvrc_sample, every=25, count=8)
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from secam.imaging import load_rgb
 from secam.segmentation import segment, segment_batch
 from secam.torch_slic import MIN_SIZE_FACTOR, gaussian_smoothed, rgb_to_lab, slic
 
-from .conftest import sample_image_path
+from .conftest import ilsvrc_photographs, sample_image_path
 
 # float32 against skimage's float64 (ARI); the README's and the schema's "above 0.99"
 FLOAT32_ARI_FLOOR = 0.99
@@ -28,9 +28,7 @@ def reference(image: np.ndarray, **options) -> np.ndarray:
 @pytest.fixture(scope="module")
 def photographs(ilsvrc_sample) -> list[np.ndarray]:
     """Four validation photographs of four sizes (every 50th of the sample)."""
-    folder = ilsvrc_sample / "ILSVRC" / "Data" / "CLS-LOC" / "val"
-    paths = sorted(folder.glob("*.JPEG"))[::50][:4]
-    return [load_rgb(ImageSource(str(path))) for path in paths]
+    return ilsvrc_photographs(ilsvrc_sample, every=50, count=4)
 
 
 @pytest.fixture(scope="module")
