@@ -142,7 +142,8 @@ class PeakMemory:
 
 
 class Interrupted(Exception):
-    """A sitting stopped by Ctrl-C (SIGINT): its seconds and peak so far, in ``sitting``."""
+    """A sitting stopped by Ctrl-C or ``kill`` (SIGINT, SIGTERM): its seconds and peak so far,
+    in ``sitting``."""
 
     def __init__(self, sitting: dict) -> None:
         super().__init__(f"interrupted after {sitting['seconds']:.0f} s")
@@ -152,10 +153,10 @@ class Interrupted(Exception):
 def snakemake(run: Path, *args: str, log: Path) -> dict:
     """One snakemake command in ``run``: wall seconds, the main process's peak RSS, its output.
 
-    Ctrl-C (SIGINT to this process) ends the sitting: Snakemake is asked to stop its jobs (one
-    SIGINT; the workflow's resume reruns them) and :class:`Interrupted` carries the sitting's
-    time so far. Snakemake runs in a session of its own, so the terminal's Ctrl-C reaches it
-    only through this process, once."""
+    Ctrl-C or ``kill`` (SIGINT or SIGTERM to this process) ends the sitting: Snakemake is asked
+    to stop its jobs (one SIGINT; the workflow's resume reruns them) and :class:`Interrupted`
+    carries the sitting's time so far. Snakemake runs in a session of its own, so the
+    terminal's Ctrl-C reaches it only through this process, once."""
     prefix = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
     environment = {
         **os.environ,
@@ -438,7 +439,15 @@ def report(records: list[dict]) -> None:
         )
 
 
+def stop_on_signal(number: int, frame: object) -> None:
+    """SIGINT and SIGTERM both end a sitting the way Ctrl-C does. Set explicitly because a
+    process started in the background by a non-interactive shell inherits SIGINT ignored."""
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, stop_on_signal)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "counts", type=int, nargs="+", help="validation set sizes, e.g. 1000 5000 50000"

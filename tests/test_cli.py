@@ -13,7 +13,7 @@ from secam.segmentation import segment
 from secam.selection import Selection
 
 from .conftest import FACTORY, SCHEMA_MAX_PIXELS, jpeg_claiming_size, sample_image_path
-from .user_models import CLASS_NAMES
+from .user_models import CLASS_NAMES, plant_code_running_weights
 
 CAT_BOX = (0, 0, 415, 299)  # data/sample/LOC_val_solution.csv
 
@@ -200,21 +200,12 @@ def test_the_cli_explains_with_a_factory_model_and_its_class_names(tmp_path, cap
     assert (tmp_path / "chelsea.png").is_file()
 
 
-class _RunsCode:
-    """A pickle that would run code if it were unpickled freely."""
-
-    def __reduce__(self):  # type: ignore[no-untyped-def]
-        return (print, ("this ran",))
-
-
 def test_an_error_meant_for_the_user_is_its_message_without_a_traceback(tmp_path):
     """Untrusted, missing or uncached weights and a missing class list: the message,
     ``secam: error: <message>``, exit status 2, no traceback; --debug adds the traceback."""
-    import pickle
-
     image = str(sample_image_path("chelsea"))
-    planted = tmp_path / "planted.pt"
-    planted.write_bytes(pickle.dumps(_RunsCode(), protocol=2))
+    marker = tmp_path / "ran"
+    planted = plant_code_running_weights(tmp_path / "planted.pt", marker)
     out = str(tmp_path / "out")
     cases = {
         "refusing weights file": ["--model", FACTORY, "--weights", str(planted)],
@@ -235,7 +226,7 @@ def test_an_error_meant_for_the_user_is_its_message_without_a_traceback(tmp_path
         # the message alone (the uncached weights' one holds the command that fetches them)
         assert result.stderr.startswith("secam: error: ") and message in result.stderr
         assert "Traceback" not in result.stderr, result.stderr
-        assert "this ran" not in result.stdout
+        assert not marker.exists()
     debug = _run("--debug", "explain", image, *cases["does not exist"], "--out", out)
     assert debug.returncode == 2
     assert "Traceback" in debug.stderr

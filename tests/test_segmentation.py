@@ -34,7 +34,7 @@ def test_params_come_from_the_config_section():
         "compactness": 5,
         "sigma": 0.0,
         "downscale": 1,
-        "backend": "skimage",
+        "backend": "numba",
     }
     assert algorithm_params(section, "felzenszwalb") == {**DEFAULTS["felzenszwalb"], "scale": 9}
     assert algorithm_params(section, "quickshift") == DEFAULTS["quickshift"]

@@ -13,7 +13,8 @@ from sklearn.metrics import adjusted_rand_score
 from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
 from secam.segmentation import segment, segment_batch
-from secam.torch_slic import MIN_SIZE_FACTOR, gaussian_smoothed, rgb_to_lab, slic
+from secam.slic_connectivity import MIN_SIZE_FACTOR
+from secam.torch_slic import gaussian_smoothed, rgb_to_lab, slic
 
 from .conftest import ilsvrc_photographs, sample_image_path
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -46,3 +47,21 @@ def slow_loading_classifier() -> nn.Module:
     job's length does not depend on what else runs on the cores."""
     time.sleep(float(os.environ.get(LOAD_SECONDS_VARIABLE, "0")))
     return tiny_classifier()
+
+
+class CodeRunningPickle:
+    """Unpickling this creates ``marker``: a stand-in for any code a pickle can run. A file
+    marker, so that a test sees it whether the pickle was loaded in its process or another."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (Path.touch, (self.marker,))
+
+
+def plant_code_running_weights(file: Path, marker: Path) -> Path:
+    """Write ``file`` as a weights file that would create ``marker`` if unpickled freely."""
+    file.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(CodeRunningPickle(marker), file)
+    return file

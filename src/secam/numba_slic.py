@@ -20,7 +20,7 @@ with ``start_label=0`` as the pipeline calls it:
    pixels, summed in raster order on one thread: the order of a floating-point sum decides its
    last bits, and skimage sums in raster order. A centre left without pixels is dead (skimage's
    0 / 0 makes it NaN, and a NaN distance never wins);
-4. the connectivity step is skimage's own compiled function.
+4. the connectivity step is skimage's own compiled function (:mod:`secam.slic_connectivity`).
 
 Each pixel's centre depends only on its row's work, never on which thread did it, so the labels
 are the same whatever the number of threads; ``tests/test_numba_slic.py`` holds them equal to
@@ -35,17 +35,13 @@ from numba import njit, prange
 from skimage._shared.filters import gaussian
 from skimage.color.colorconv import xyz_from_rgb as XYZ_FROM_RGB
 from skimage.color.colorconv import xyz_tristimulus_values
-from skimage.segmentation._slic import _enforce_label_connectivity_cython
 from skimage.segmentation.slic_superpixels import _get_grid_centroids
 from skimage.util import img_as_float, regular_grid
 
 from secam.config import default
 from secam.errors import InputError
+from secam.slic_connectivity import connected_superpixels
 
-# skimage's defaults: pieces under half the mean superpixel size join a neighbour; its walk
-# stops growing a piece at three mean sizes
-MIN_SIZE_FACTOR = 0.5
-MAX_SIZE_FACTOR = 3.0
 # what skimage's distances start from each round (C's DBL_MAX)
 _FARTHEST = np.finfo(np.float64).max
 
@@ -74,14 +70,7 @@ def slic(
     spatial = np.float32(step)
     weight = 1.0 / float(spatial * spatial)  # float32 product, double quotient, as in skimage
     labels = _kmeans(features, centres, half_y, half_x, weight, max_num_iter)
-    segment_size = height * width / centres.shape[0]
-    connected = _enforce_label_connectivity_cython(
-        labels,
-        int(MIN_SIZE_FACTOR * segment_size),
-        int(MAX_SIZE_FACTOR * segment_size),
-        start_label=0,
-    )
-    return connected[0]
+    return connected_superpixels(labels[0], centres.shape[0])
 
 
 def _prepared(

@@ -26,11 +26,11 @@ ALGORITHMS = ("slic", "quickshift", "felzenszwalb")
 # benchmarks/bench_segmentation.py for its speed and agreement with the reference). Quickshift
 # is slow at full resolution (docs/results.md), so it runs on a copy downscaled by its
 # ``downscale``; its kernel_size is in pixels of that copy.
-# SLIC's ``backend``: skimage (the reference), torch (secam.torch_slic: the same algorithm,
-# batched, on the model's device) or numba (secam.numba_slic: the same algorithm compiled, its
-# rows on every thread of the job; skimage's labels).
+# SLIC's ``backend``: numba (secam.numba_slic: skimage's algorithm compiled, its rows on every
+# thread of the job; skimage's labels, tested), skimage (the reference) or torch
+# (secam.torch_slic: the same algorithm, batched, on the model's device).
 SLIC_KEYS = ("n_segments", "compactness", "sigma", "downscale", "backend")
-BACKENDS = ("skimage", "torch", "numba")
+BACKENDS = ("numba", "skimage", "torch")
 DEFAULTS: dict[str, dict[str, Any]] = {
     "slic": {key: default("segmentation", key) for key in SLIC_KEYS},
     "quickshift": {

@@ -35,11 +35,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from skimage.segmentation._slic import _enforce_label_connectivity_cython
 from skimage.util import regular_grid
 
 from secam.config import default
 from secam.errors import InputError
+from secam.slic_connectivity import connected_superpixels
 
 # skimage.color's sRGB -> XYZ matrix and the D65 white point (2-degree observer)
 XYZ_FROM_RGB = (
@@ -48,10 +48,6 @@ XYZ_FROM_RGB = (
     (0.019334, 0.119193, 0.950227),
 )
 D65_WHITE = (0.95047, 1.0, 1.08883)
-# skimage's defaults: pieces under half the mean superpixel size join a neighbour; its walk
-# stops growing a piece at three mean sizes
-MIN_SIZE_FACTOR = 0.5
-MAX_SIZE_FACTOR = 3.0
 
 
 @dataclass(frozen=True)
@@ -105,14 +101,14 @@ def slic(
     grids = [_Grid.of(h, w, n_segments) for h, w in sizes]
     features, valid = _lab_features(images, compactness, sigma, device, dtype)
     centres = _cluster(features, valid, sizes, grids, max_num_iter).cpu().numpy()
-    jobs = []
-    for b, ((h, w), grid) in enumerate(zip(sizes, grids, strict=True)):
-        segment_size = h * w / grid.count
-        sizes_allowed = int(MIN_SIZE_FACTOR * segment_size), int(MAX_SIZE_FACTOR * segment_size)
-        jobs.append((centres[b, :h, :w], *sizes_allowed))
+    jobs = [
+        (centres[b, :h, :w], grid.count)
+        for b, ((h, w), grid) in enumerate(zip(sizes, grids, strict=True))
+    ]
     # skimage's connectivity step releases the GIL: the batch's images in parallel threads
     with ThreadPoolExecutor(max(1, min(len(jobs), torch.get_num_threads()))) as pool:
-        return [labels.astype(np.int32) for labels in pool.map(lambda job: _connected(*job), jobs)]
+        connected = pool.map(lambda job: connected_superpixels(*job), jobs)
+        return [labels.astype(np.int32) for labels in connected]
 
 
 # ---- step 1: CIELAB features --------------------------------------------------------------
@@ -333,12 +329,3 @@ def _deterministic_sums(device: torch.device) -> Iterator[None]:
         yield
     finally:
         torch.use_deterministic_algorithms(before, warn_only=warn_only)
-
-
-# ---- step 4: connectivity ------------------------------------------------------------------
-
-
-def _connected(labels: np.ndarray, min_size: int, max_size: int) -> np.ndarray:
-    """skimage's own connectivity step on one image's (H, W) centre indices."""
-    pieces = np.ascontiguousarray(labels[None].astype(np.intp))
-    return _enforce_label_connectivity_cython(pieces, min_size, max_size, start_label=0)[0]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pathlib
 from pathlib import Path
 
 import pytest
@@ -12,21 +11,7 @@ import torchvision
 from secam.artifacts import file_sha256
 from secam.models import UntrustedWeightsError, checkpoints, load_model
 
-
-class Payload:
-    """Unpickling this creates ``marker``: a stand-in for any code a pickle can run."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return (pathlib.Path.touch, (self.marker,))
-
-
-def _plant(file: Path, marker: Path) -> Path:
-    file.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(Payload(marker), file)
-    return file
+from ..user_models import plant_code_running_weights
 
 
 def _named_by_own_hash(file: Path, stem: str) -> Path:
@@ -37,7 +22,7 @@ def _named_by_own_hash(file: Path, stem: str) -> Path:
 def test_payload_runs_code_when_unpickled_freely(tmp_path):
     # guards the tests below: the marker's absence there means the code did not run
     marker = tmp_path / "ran"
-    file = _plant(tmp_path / "payload.pth", marker)
+    file = plant_code_running_weights(tmp_path / "payload.pth", marker)
     torch.load(file, weights_only=False)
     assert marker.exists()
 
@@ -48,7 +33,7 @@ def test_planted_torchvision_checkpoint_is_refused(tmp_path, monkeypatch):
     planted = tmp_path / "torch" / "hub" / "checkpoints" / "resnet18-f37072fd.pth"
     assert checkpoints.cached_checkpoint(weights) == planted
     marker = tmp_path / "ran"
-    _plant(planted, marker)
+    plant_code_running_weights(planted, marker)
     with pytest.raises(UntrustedWeightsError) as refused:
         load_model("resnet18")
     assert not marker.exists()
@@ -61,7 +46,8 @@ def test_planted_torchvision_checkpoint_is_refused(tmp_path, monkeypatch):
 
 def test_pickle_with_matching_hash_prefix_is_refused_by_weights_only(tmp_path):
     marker = tmp_path / "ran"
-    file = _named_by_own_hash(_plant(tmp_path / "payload.pth", marker), "resnet18")
+    planted = plant_code_running_weights(tmp_path / "payload.pth", marker)
+    file = _named_by_own_hash(planted, "resnet18")
     checkpoints.verify_hash_prefix(file)  # the hash check alone would let it through
     url = "https://download.pytorch.org/models/resnet18-f37072fd.pth"
     with pytest.raises(UntrustedWeightsError, match="weights_only=True") as refused:
