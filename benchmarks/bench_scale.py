@@ -9,8 +9,9 @@ every stage on: faithfulness, baselines, sanity, paper figures, the segmentation
 LIME on a seeded subset of N/1000 images, as the ILSVRC configurations run it. The model is the
 tiny classifier of benchmarks/scale_classifier.py, loaded through the own-model path, and the
 per-image work is kept light (4 faithfulness steps, a sanity depth of 1, Felzenszwalb as the
-one compared algorithm), so that the workflow's own cost shows (50 000 images still take about
-2.2 hours of two cores); ``--model efficientnet_lite0`` ties it to a real model.
+one compared algorithm), so that the workflow's own cost shows (50 000 images still took 2.9
+hours of two cores, in sittings: ``--resume``); ``--model efficientnet_lite0`` ties it to a real
+model.
 
 Recorded for each run (JSON, one record per N: benchmarks/results/scale-<model>-<layout>-<N>.json):
 - the run's wall time, and its main process's peak RSS (the DAG of every job lives there);
