@@ -1,9 +1,9 @@
 """Segment: superpixels of every image of a shard, computed once and shared by all methods.
 
-Images are segmented by ``workers`` processes at once (SLIC and its alternatives run on one
-core each); with SLIC's numba backend one at a time, each on ``workers`` threads; with SLIC's
-torch backend in batches of like-sized images on the run's device (the next batch decoded
-meanwhile).
+With SLIC's numba backend, the default, images are segmented one at a time, each on ``workers``
+threads; with skimage's SLIC and the other algorithms (one core each) by ``workers`` processes
+at once; with SLIC's torch backend in batches of like-sized images on the run's device (the
+next batch decoded meanwhile).
 Labels stream to the NPZ as they are found (in manifest order, or in the batches' order); the
 table lists the images in manifest order.
 """
