@@ -8,7 +8,15 @@ from secam.pipeline.segment import run_segment
 
 
 def test_segmentation_workers_do_not_change_the_labels(manifest, tmp_path):
-    params = {"algorithm": "slic", "n_segments": 50, "compactness": 10, "downscale": 2}
+    # skimage's backend: the one segmented by worker processes (numba's threads are
+    # tests/test_numba_slic.py::test_the_labels_do_not_depend_on_the_number_of_threads)
+    params = {
+        "algorithm": "slic",
+        "n_segments": 50,
+        "compactness": 10,
+        "downscale": 2,
+        "backend": "skimage",
+    }
     outputs = {}
     for workers in (1, 2):
         labels, table = tmp_path / f"labels{workers}.npz", tmp_path / f"seg{workers}.parquet"
