@@ -12,7 +12,8 @@ colour photographs of the shared ILSVRC sample (every --step-th file):
   numba           SLIC's numba backend (secam.numba_slic: skimage's algorithm compiled, its rows
                   on every core): milliseconds per image, how many images have exactly
                   skimage's labels, and the first call's cost in a fresh process, with the
-                  compiled code in the disk cache and with an empty cache (compilation)
+                  compiled code in the disk cache and with an empty cache (compilation), and
+                  each of its steps' milliseconds (CIELAB, k-means, one round, connectivity)
   agreement       adjusted Rand index and boundary recall (2-pixel tolerance) with the reference;
                   for scale, the reference against itself run for 20 iterations instead of 10
   workers         images per second of the segment stage (secam.pipeline.segment) with 1 and
@@ -43,11 +44,13 @@ from shared_sample import add_sample_argument, report, staged_manifest
 from skimage.segmentation import find_boundaries, slic
 from sklearn.metrics import adjusted_rand_score
 
+from secam import numba_slic
 from secam.artifacts import write_table
 from secam.image_sources import ImageSource
 from secam.imaging import load_rgb
 from secam.pipeline.segment import run_segment
 from secam.segmentation import segment, segment_batch
+from secam.slic_connectivity import connected_superpixels
 
 
 def boundary_recall(reference: np.ndarray, labels: np.ndarray, tolerance: int = 2) -> float:
@@ -90,6 +93,38 @@ def first_call_seconds(image_path: str, cache: str | None) -> dict[str, float]:
     ).stdout.split()
     imported, first, second = map(float, output)
     return {"import": imported, "first_call": first, "second_call": second}
+
+
+def numba_steps_milliseconds(images: list[np.ndarray]) -> dict[str, float]:
+    """Where the numba backend's time goes, on its threads: milliseconds of each step (the best
+    of 5 per image, the median over the images). One assignment round and one centre update
+    are timed from the grid's centres; the k-means is all 10 rounds (and 9 updates)."""
+    steps = ("cielab_and_grid", "kmeans", "assignment_round", "centre_update", "connectivity")
+    found: dict[str, list[float]] = {step: [] for step in steps}
+    for image in images:
+        best = dict.fromkeys(steps, float("inf"))
+        for _ in range(5):
+            took = {}
+            took["cielab_and_grid"], (planes, centres, step) = timed(
+                numba_slic._prepared, image, 50, 10.0, 0.0
+            )
+            half_y, half_x, weight = numba_slic._window(*image.shape[:2], len(centres), step)
+            took["kmeans"], labels = timed(
+                numba_slic._kmeans, planes, centres.copy(), half_y, half_x, weight, 10
+            )
+            alive = np.ones(len(centres), dtype=bool)
+            once = np.full(image.shape[:2], -1, dtype=np.intp)
+            took["assignment_round"], _ = timed(
+                numba_slic._assign, planes, centres, alive, half_y, half_x, weight, once
+            )
+            took["centre_update"], _ = timed(
+                numba_slic._move_centres, planes, once, centres.copy(), alive
+            )
+            took["connectivity"], _ = timed(connected_superpixels, labels[0], len(centres))
+            best = {step: min(best[step], took[step]) for step in steps}
+        for step in steps:
+            found[step].append(best[step])
+    return {step: 1000 * statistics.median(values) for step, values in found.items()}
 
 
 def stage_throughput(
@@ -213,6 +248,7 @@ def main() -> None:
         "numba_identical_to_reference": f"{numba_identical} of {len(images)}",
         "numba_threads": numba.get_num_threads(),
         "numba_first_call_seconds": compile_cost,
+        "numba_steps_milliseconds": numba_steps_milliseconds(images),
     }
     report(result, args.json)
 

@@ -201,3 +201,69 @@ def test_the_schemas_choices_are_the_librarys_registries():
     assert schema_node("segmentation", "algorithm")["enum"] == list(ALGORITHMS)
     assert schema_node("segmentation", "compare", "items")["enum"] == list(ALGORITHMS)
     assert schema_node("segmentation", "backend")["enum"] == list(BACKENDS)
+
+
+def _schema_defaults(node: dict, found: dict[str, list], path: tuple[str, ...] = ()) -> None:
+    """Each key name of the schema with the defaults it has (and where), nested keys included."""
+    for key, child in (node.get("properties") or {}).items():
+        default = child.get("default")
+        if default is not None and not isinstance(default, dict | bool):
+            found.setdefault(key, []).append((default, ".".join((*path, key))))
+        _schema_defaults(child, found, (*path, key))
+    if isinstance(node.get("additionalProperties"), dict):
+        _schema_defaults(node["additionalProperties"], found, (*path, "*"))
+    for definition in (node.get("$defs") or {}).values():
+        _schema_defaults(definition, found, path)
+
+
+# A parameter named like a config key whose literal default is not that key's default by design.
+NOT_A_CONFIG_DEFAULT = {("models/registry.py", "seed")}  # load_model: random weights' seed
+
+
+def test_no_library_signature_writes_a_schema_default_again():
+    """Defaults live in the schema: a parameter or dataclass field of src/secam named like a
+    config key may not spell out that key's default as a literal (it reads config.default())."""
+    import ast
+
+    from secam.config import load_schema
+
+    defaults: dict[str, list] = {}
+    _schema_defaults(load_schema(), defaults)
+    assert {"n_segments", "num_samples", "steps", "seed", "shard_size"} <= set(defaults)
+    repeated = []
+    package = REPO / "src" / "secam"
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                arguments = [*node.args.posonlyargs, *node.args.args]
+                given = zip(
+                    arguments[len(arguments) - len(node.args.defaults) :],
+                    node.args.defaults,
+                    strict=True,
+                )
+                keyword = zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True)
+                pairs = [(a.arg, d) for a, d in [*given, *keyword] if d is not None]
+            elif isinstance(node, ast.ClassDef):
+                pairs = [
+                    (s.target.id, s.value)
+                    for s in node.body
+                    if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name) and s.value
+                ]
+            else:
+                continue
+            for name, value in pairs:
+                if name not in defaults or (str(path.relative_to(package)), name) in (
+                    NOT_A_CONFIG_DEFAULT
+                ):
+                    continue
+                try:
+                    literal = ast.literal_eval(value)
+                except ValueError:
+                    continue  # not a literal: config.default(...), a constant, an expression
+                literal = list(literal) if isinstance(literal, tuple) else literal
+                keys = [key for default, key in defaults[name] if default == literal]
+                if keys:
+                    repeated.append(
+                        f"{path.relative_to(REPO)}:{value.lineno} {name}={literal!r} {keys}"
+                    )
+    assert repeated == []

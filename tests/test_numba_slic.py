@@ -1,6 +1,10 @@
 """SLIC compiled with numba against skimage's, the reference, on real photographs: the same
 labels and the same CIELAB to the bit, whatever the number of threads; odd images; bad input."""
 
+import json
+import subprocess
+import sys
+
 import numba
 import numpy as np
 import pytest
@@ -102,3 +106,27 @@ def test_bad_input_is_refused_clearly():
         slic(np.zeros((10, 10, 3), dtype=np.uint8), max_num_iter=0)
     with pytest.raises(ValueError, match="compactness"):
         slic(np.zeros((10, 10, 3), dtype=np.uint8), compactness=0)
+
+
+def test_warm_up_leaves_nothing_to_compile_for_a_photograph(ilsvrc_sample):
+    """In a fresh interpreter, warm_up() compiles (or loads from the disk cache) every function
+    a photograph's segmentation calls: segmenting one afterwards adds no compiled signature."""
+    [path] = sorted((ilsvrc_sample / "ILSVRC" / "Data" / "CLS-LOC" / "val").glob("*.JPEG"))[:1]
+    code = (
+        "import json\n"
+        "import secam.numba_slic as n\n"
+        "from secam.imaging import load_rgb\n"
+        "compiled = [n._kmeans, n._assign, n._move_centres]\n"
+        "count = lambda: [len(f.signatures) for f in compiled]\n"
+        "before = count()\n"
+        "n.warm_up()\n"
+        "warmed = count()\n"
+        f"n.slic(load_rgb({str(path)!r}))\n"
+        "print(json.dumps([before, warmed, count()]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    before, warmed, after = json.loads(done.stdout)
+    assert before == [0, 0, 0]
+    # the entry point is ready (its callees hold signatures only where they were compiled, not
+    # loaded from the disk cache), and the photograph needed nothing new
+    assert warmed[0] >= 1 and warmed == after

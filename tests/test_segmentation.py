@@ -1,7 +1,10 @@
 import numpy as np
+import pandas as pd
 import pytest
 
-from secam.segmentation import ALGORITHMS, DEFAULTS, algorithm_params, segment
+from secam.segmentation import ALGORITHMS, BACKENDS, DEFAULTS, algorithm_params, segment
+
+from .conftest import ilsvrc_photographs
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
@@ -52,6 +55,19 @@ def test_segmentation_labels_are_contiguous(chelsea):
     assert labels.shape == chelsea.shape[:2] and labels.dtype == np.int32
     assert set(np.unique(labels)) == set(range(labels.max() + 1))
     assert 10 <= labels.max() + 1 <= 100
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_every_slic_backend_numbers_the_regions_in_raster_order(ilsvrc_sample, backend):
+    """At full resolution SLIC's labels are not relabelled (the connectivity step numbered
+    them): 0..n-1, each first met in raster order, on real photographs, as skimage's."""
+    for image in ilsvrc_photographs(ilsvrc_sample, every=40, count=4):
+        labels = segment(image, backend=backend)
+        assert labels.dtype == np.int32
+        first_seen = pd.unique(labels.ravel())
+        assert np.array_equal(first_seen, np.arange(len(first_seen)))
+        if backend != "torch":  # float32 on the CPU: its own labels (tests/test_torch_slic.py)
+            assert np.array_equal(labels, segment(image, backend="skimage"))
 
 
 def test_segmentation_is_deterministic(coffee):

@@ -19,6 +19,7 @@ from secam.explainers import Explanation, explain_image, parse_class
 from secam.imaging import ImageReadError, load_rgb
 from secam.methods import ORDER
 from secam.models import LoadedModel, load_model
+from secam.models.preprocessing import FACTORY_INPUT_SIZE
 from secam.models.registry import resolve_device
 from secam.models.user import is_factory
 from secam.provenance import provenance
@@ -90,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
         "--input-size",
         type=_config_number("model_options", "MODEL", "input_size", "items"),
         nargs=2,
-        default=(224, 224),
+        default=FACTORY_INPUT_SIZE,
         metavar=("HEIGHT", "WIDTH"),
         help="input size of a package.module:factory model (ImageNet normalisation)",
     )

@@ -32,7 +32,7 @@ from secam.faithfulness import InsertionProbe
 from secam.lime import lime_scorer, probability_fn
 from secam.map_explanation import explain_map
 from secam.methods import method_spec, secam_method
-from secam.models.preprocessing import Preprocessing
+from secam.models.preprocessing import FACTORY_INPUT_SIZE, Preprocessing
 from secam.models.registry import LoadedModel, wrap_model
 from secam.segmentation import segment
 from secam.selection import SHOWN, SHOWN_HEATMAP, Selection
@@ -178,7 +178,7 @@ class Explainer:
         target_layer: str | None = None,
         *,
         classes: ClassList | Sequence[str] | str | Path | None = None,
-        input_size: tuple[int, int] = (224, 224),
+        input_size: tuple[int, int] = FACTORY_INPUT_SIZE,
         preprocessing: Preprocessing | None = None,
         segmentation: dict[str, Any] | None = None,
         device: str | torch.device | None = None,

@@ -225,7 +225,7 @@ def region_curves(
     labels: np.ndarray,
     scores: np.ndarray,
     target: int,
-    steps: int = 10,
+    steps: int = default("faithfulness", "steps"),
     batch_size: int = CURVE_BATCH,
     background: np.ndarray | None = None,
 ) -> Curves:

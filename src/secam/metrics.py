@@ -63,6 +63,7 @@ class Explained(NamedTuple):
 class LocalisationMetric(ABC):
     name: str
     reads: str  # "mask" or "heatmap": the field of Explained the metric evaluates
+    description: str  # its column in the metrics table (secam.table_columns, docs/artifacts.md)
 
     @abstractmethod
     def evaluate_batch(self, items: Sequence[Explained], boxes: Sequence[BoxList]) -> np.ndarray:
@@ -79,6 +80,7 @@ class BoxIoU(LocalisationMetric):
     """IoU of the explanation's bounding box with the best-matching ground-truth box."""
 
     name, reads = "box_iou", "mask"
+    description = "IoU of the explanation's bounding box with the best-matching ground-truth box"
 
     def evaluate_batch(self, items, boxes):  # type: ignore[no-untyped-def]
         values = []
@@ -92,6 +94,7 @@ class MaskIoU(LocalisationMetric):
     """IoU of the explanation mask with the union of the ground-truth boxes."""
 
     name, reads = "mask_iou", "mask"
+    description = "IoU of the explanation mask with the union of the ground-truth boxes"
 
     def evaluate_batch(self, items, boxes):  # type: ignore[no-untyped-def]
         values = []
@@ -106,6 +109,7 @@ class EBPG(LocalisationMetric):
     """Share of the explanation's pixels inside the union of the boxes (NaN if it is empty)."""
 
     name, reads = "ebpg", "mask"
+    description = "share of the explanation's pixels inside the union of the ground-truth boxes"
 
     def evaluate_batch(self, items, boxes):  # type: ignore[no-untyped-def]
         values = []
@@ -149,6 +153,10 @@ class EnergyEBPG(HeatmapMetric):
     the boxes (NaN when the heatmap has no positive mass)."""
 
     name = "energy_ebpg"
+    description = (
+        "share of the positive explanation heatmap's mass inside that union (heatmap: the map "
+        "for pixel methods, each pixel's region score for SeCAM and LIME)"
+    )
 
     def score(self, heatmap: np.ndarray, boxes: BoxList) -> float:
         positive = np.clip(heatmap.astype(np.float64), 0, None)
@@ -165,6 +173,7 @@ class PointingGame(HeatmapMetric):
     """
 
     name = "pointing_hit"
+    description = "pointing game: 1.0 when the heatmap's maximum lies inside that union, else 0.0"
 
     def score(self, heatmap: np.ndarray, boxes: BoxList) -> float:
         plateau = heatmap >= heatmap.max()

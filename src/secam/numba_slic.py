@@ -63,14 +63,28 @@ def slic(
     if compactness <= 0:
         raise InputError("compactness must be positive")
     planes, centres, step = _prepared(image, n_segments, compactness, sigma)
-    height, width = image.shape[:2]
-    # the windows come from a grid for the number of centres actually placed
-    windows = regular_grid((1, height, width), centres.shape[0])
+    half_y, half_x, weight = _window(image.shape[0], image.shape[1], centres.shape[0], step)
+    labels = _kmeans(planes, centres, half_y, half_x, weight, max_num_iter)
+    return connected_superpixels(labels[0], centres.shape[0])
+
+
+def warm_up() -> None:
+    """Compile the backend's functions now, or load them from the disk cache: the first call's
+    one-time cost (docs/performance.md), which the segment stage charges to no image. A small
+    image takes every compiled path a photograph takes: the functions' argument types do not
+    depend on the image."""
+    ramp = np.arange(32 * 32 * 3, dtype=np.uint32).reshape(32, 32, 3) % 256
+    slic(ramp.astype(np.uint8), n_segments=4)
+
+
+def _window(height: int, width: int, count: int, step: float) -> tuple[int, int, float]:
+    """skimage's search window, half its height and width, and the weight of the squared
+    spatial offsets: the window comes from a grid for the ``count`` centres actually placed."""
+    windows = regular_grid((1, height, width), count)
     half_y, half_x = (2 * int(s.step if s.step is not None else 1) for s in windows[1:])
     spatial = np.float32(step)
     weight = 1.0 / float(spatial * spatial)  # float32 product, double quotient, as in skimage
-    labels = _kmeans(planes, centres, half_y, half_x, weight, max_num_iter)
-    return connected_superpixels(labels[0], centres.shape[0])
+    return half_y, half_x, weight
 
 
 def _prepared(

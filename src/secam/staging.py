@@ -27,6 +27,7 @@ import pandas as pd
 
 from secam.annotations import Annotation, Box, read_annotations
 from secam.classes import ClassList, load_class_list
+from secam.config import default
 from secam.image_sources import ImageSource, index_images
 from secam.imaging import ImageReadError, check_decodes, read_header
 from secam.table_columns import TABLES, check_columns
@@ -61,11 +62,12 @@ class Sampling:
     """Which annotated images to stage: the filters narrow the set, in this order, then the
     preset adds every image of its classes."""
 
-    image_ids: Sequence[str] = ()
-    classes: Sequence[str] = ()  # wnids, labels or indices
+    image_ids: Sequence[str] = tuple(default("dataset", "sample", "image_ids"))
+    # wnids, labels or indices
+    classes: Sequence[str] = tuple(default("dataset", "sample", "classes"))
     preset: str | None = None  # "paper": also every image of the paper's example classes
     per_class: int | None = None  # at most N images per class, drawn with ``seed``
-    seed: int = 0
+    seed: int = default("dataset", "sample", "seed")
     max_images: int | None = None  # then the first N in image-id order
 
     @classmethod
@@ -190,8 +192,8 @@ def stage_dataset(
     synsets: str | Path | None = None,
     sampling: Sampling | None = None,
     max_pixels: int | None = None,
-    min_side: int = 8,
-    shard_size: int = 100,
+    min_side: int = default("dataset", "min_side"),
+    shard_size: int = default("dataset", "shard_size"),
 ) -> StagingResult:
     """Build the manifest and the rejected table of a dataset (see the module docstring)."""
     sampling = sampling or Sampling()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from secam.metrics import MASK_METRICS, METRIC_NAMES
+from secam.metrics import MASK_METRICS, METRIC_NAMES, METRICS
 
 
 def _one_of(names: tuple[str, ...]) -> str:
@@ -120,13 +120,7 @@ TABLES: dict[str, dict[str, str]] = {
         "n_regions": "superpixels in the image's segmentation (0 for pixel methods)",
         "n_selected": "superpixels the explanation holds (0 for pixel methods and centred boxes)",
         "truncated": "true when k exceeded the number of superpixels: the selection holds them all",
-        "box_iou": "IoU of the explanation's bounding box with the best-matching ground-truth box",
-        "mask_iou": "IoU of the explanation mask with the union of the ground-truth boxes",
-        "ebpg": "share of the explanation's pixels inside the union of the ground-truth boxes",
-        "energy_ebpg": "share of the positive explanation heatmap's mass inside that union "
-        "(heatmap: the map for pixel methods, each pixel's region score for SeCAM and LIME)",
-        "pointing_hit": "pointing game: 1.0 when the heatmap's maximum lies inside that union, "
-        "else 0.0",
+        **{metric.name: metric.description for metric in METRICS},
         "seconds": "time of the explanation (s)",
     },
     "summary": {

@@ -9,6 +9,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from secam.config import default
+
+# the input size of a factory model (model_options.*.input_size), which has no size of its own
+FACTORY_INPUT_SIZE: tuple[int, int] = tuple(default("model_options", "factory", "input_size"))
+
 
 @dataclass(frozen=True)
 class Preprocessing:
@@ -23,7 +28,7 @@ class Preprocessing:
     std: tuple[float, float, float]
 
     @classmethod
-    def imagenet(cls, input_size: tuple[int, int] = (224, 224)) -> Preprocessing:
+    def imagenet(cls, input_size: tuple[int, int] = FACTORY_INPUT_SIZE) -> Preprocessing:
         mean = (0.485, 0.456, 0.406)
         std = (0.229, 0.224, 0.225)
         return cls.from_unit_range(input_size, mean, std)

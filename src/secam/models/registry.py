@@ -14,12 +14,12 @@ import torch
 from torch import nn
 
 from secam.classes import ClassList, imagenet_classes, load_class_names
-from secam.config import PACKAGED_MODELS
+from secam.config import PACKAGED_MODELS, default
 from secam.errors import InputError
 from secam.models import checkpoints, efficientnet_lite, user
 from secam.models.checkpoints import WeightsUnavailableError
 from secam.models.inspection import HeadInfo, inspect_head
-from secam.models.preprocessing import Preprocessing
+from secam.models.preprocessing import FACTORY_INPUT_SIZE, Preprocessing
 
 INPUT_SIZES = {"inception_v3": (299, 299)}
 
@@ -63,7 +63,7 @@ def available_models() -> list[str]:
     return [*PACKAGED_MODELS, *sorted(torchvision.models.list_models(module=torchvision.models))]
 
 
-def resolve_device(device: str = "auto") -> torch.device:
+def resolve_device(device: str = default("device")) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)
@@ -148,7 +148,7 @@ def wrap_model(
     module: nn.Module,
     *,
     name: str = "model",
-    input_size: tuple[int, int] = (224, 224),
+    input_size: tuple[int, int] = FACTORY_INPUT_SIZE,
     preprocessing: Preprocessing | None = None,
     target_layer: str | None = None,
     classes: ClassList | Sequence[str] | str | Path | None = None,
@@ -202,7 +202,7 @@ def load_model(
     *,
     factory: str | None = None,
     classes: str | Path | None = None,
-    input_size: tuple[int, int] = (224, 224),
+    input_size: tuple[int, int] = FACTORY_INPUT_SIZE,
 ) -> LoadedModel:
     """Load a model by name, in eval mode, on ``device``.
 

@@ -47,8 +47,8 @@ def limit_threads(threads: int) -> int:
     inter-op pools, numba's, and the BLAS and OpenMP pools of numpy, scipy and scikit-learn.
 
     On a machine whose other cores are busy, torch with more threads than free cores ran a
-    forward pass ten times slower than with one (issue 19), so a job uses only the threads
-    Snakemake counts for it; the timing tables record the number."""
+    forward pass several times slower than with one (measured in issue 19), so a job uses only
+    the threads Snakemake counts for it; the timing tables record the number."""
     from threadpoolctl import threadpool_limits
 
     threads = max(1, int(threads))

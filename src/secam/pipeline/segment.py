@@ -126,7 +126,10 @@ def run_segment(
             shapes = list(zip(rows["height"], rows["width"], strict=True))
             results = _segmented_on_device(sources, shapes, options, device, batch_size, workers)
         elif algorithm == "slic" and options["backend"] == "numba":
+            from secam.numba_slic import warm_up  # numba only where asked for
+
             limit_threads(workers)  # one image at a time, its rows on the job's threads
+            warm_up()  # compiling or loading the machine code is no image's segmentation time
             results = _segmented(sources, algorithm, options, workers=1)
         else:
             results = _segmented(sources, algorithm, options, workers)
