@@ -401,3 +401,27 @@ def test_snakemake_files_are_formatted():
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _ratio_range(evidence: pd.Series, pattern: str, decimals: int) -> str:
+    """The least and greatest ratio over the models, as the README writes a range."""
+    values = evidence.str.extract(pattern, expand=False).astype(float)
+    low, high = (f"{value:.{decimals}f}" for value in (values.min(), values.max()))
+    return low if low == high else f"{low}–{high}"
+
+
+def test_readme_speed_line_is_the_ilsvrc_snapshots_claim_b():
+    """README's "Speed, claim (b)" ratios are the range over the three models of claim (b)'s
+    evidence in the ILSVRC snapshot (docs/results/ilsvrc-sample/claims.csv), and name its
+    commit."""
+    claims = pd.read_csv(REPO / "docs" / "results" / "ilsvrc-sample" / "claims.csv")
+    end_to_end = claims[claims["evidence"].str.startswith("end-to-end time")]["evidence"]
+    map_only = claims[claims["evidence"].str.startswith("map-only time")]["evidence"]
+    assert len(end_to_end) == len(map_only) == 3
+    commit = yaml.safe_load((REPO / "docs/results/ilsvrc-sample/provenance.yaml").read_text())
+    speed = " ".join(re.search(r"Speed, claim \(b\).*?\n\n", README, re.DOTALL).group(0).split())
+    assert f"commit {commit['commit']}" in speed
+    secam_over_cam, lime_over_secam = r"SeCAM/cam (\d+\.\d+)x", r"LIME/SeCAM (\d+)x"
+    assert f"map takes {_ratio_range(map_only, secam_over_cam, 2)}× CAM's time" in speed
+    assert f"{_ratio_range(end_to_end, secam_over_cam, 1)}× with its SLIC" in speed
+    assert f"1000 samples {_ratio_range(end_to_end, lime_over_secam, 0)}× SeCAM's" in speed
