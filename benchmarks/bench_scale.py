@@ -29,6 +29,8 @@ and each run's totals (docs/performance.md#scaling). Run it with nothing else on
     --resume         carry on a run of this benchmark that a previous sitting left unfinished
     --startup-only   measure the resume and the plan of finished runs again
     --print-only     print the recorded JSON
+    --print-only --model efficientnet_lite0 --against tiny
+                     each rule's cost per image with one model against the other (same N)
 """
 
 from __future__ import annotations
@@ -440,6 +442,39 @@ def report(records: list[dict]) -> None:
         )
 
 
+def compare_models(records: list[dict], baselines: list[dict]) -> None:
+    """Each rule's seconds per image with ``records``' model against ``baselines``' (the same N):
+    what the real model adds to what the workflow itself costs."""
+    by_size = {r["n_images"]: r for r in baselines}
+    for record in sorted(records, key=lambda r: r["n_images"]):
+        baseline = by_size[record["n_images"]]
+        model, other = record["model"], baseline["model"]
+        rows = {row["rule"]: row for row in record["rules"]}
+        other_rows = {row["rule"]: row for row in baseline["rules"]}
+        print(f"\nN={record['n_images']}: {model} against {other}")
+        print(
+            f"| rule | ms/image {other} | ms/image {model} | ratio | "
+            f"peak MiB {other} | peak MiB {model} |"
+        )
+        print("|---|---:|---:|---:|---:|---:|")
+        for rule in sorted(rows):
+            count = record["lime_images"] if rule == "explain_lime" else record["n_images"]
+            mine, theirs = rows[rule], other_rows.get(rule)
+            ms = 1000 * mine["seconds"] / count
+            other_ms = float("nan") if theirs is None else 1000 * theirs["seconds"] / count
+            other_peak = float("nan") if theirs is None else theirs["max_rss_mib"]
+            print(
+                f"| {rule} | {other_ms:.1f} | {ms:.1f} | {ms / other_ms:.1f} | "
+                f"{other_peak:.0f} | {mine['max_rss_mib']:.0f} |"
+            )
+        for name, r in ((other, baseline), (model, record)):
+            per_shard = sum(row["seconds"] for row in r["rules"] if row["rule"] not in REPORT_RULES)
+            print(
+                f"{name}: run {r['run_seconds'] / 60:.1f} min, per-shard rules "
+                f"{1000 * per_shard / r['n_images']:.0f} ms/image of job time"
+            )
+
+
 def stop_on_signal(number: int, frame: object) -> None:
     """SIGINT and SIGTERM both end a sitting the way Ctrl-C does. Set explicitly because a
     process started in the background by a non-interactive shell inherits SIGINT ignored."""
@@ -471,6 +506,11 @@ def main() -> None:
     )
     mode.add_argument(
         "--print-only", action="store_true", help="print the recorded JSON, run nothing"
+    )
+    parser.add_argument(
+        "--against",
+        metavar="MODEL",
+        help="then each rule's cost per image against MODEL's recorded run at the same N",
     )
     mode.add_argument(
         "--startup-only",
@@ -507,6 +547,12 @@ def main() -> None:
                 f"{r['stage_job_max_rss_mib']:.0f} MiB), plan {r['plan_seconds']:.1f} s "
                 f"({sum(r['planned_jobs'].values())} jobs, {r['plan_main_peak_rss_mib']:.0f} MiB)"
             )
+    elif args.against:
+        baselines = [
+            json.loads((out / f"scale-{args.against}-{args.layout}-{n}.json").read_text())
+            for n in sorted(args.counts)
+        ]
+        compare_models(records, baselines)
     else:
         report(records)
 

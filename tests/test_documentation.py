@@ -3,6 +3,7 @@ exist, the numbers they show equal the files that hold them, the Python example 
 workflow lints clean and is formatted."""
 
 import importlib.util
+import json
 import math
 import re
 import shlex
@@ -16,7 +17,7 @@ import yaml
 
 from secam.config import load_schema
 
-from .conftest import REPO
+from .conftest import REPO, benchmark_module
 
 README_PATH = REPO / "README.md"
 README = README_PATH.read_text()
@@ -425,3 +426,37 @@ def test_readme_speed_line_is_the_ilsvrc_snapshots_claim_b():
     assert f"map takes {_ratio_range(map_only, secam_over_cam, 2)}× CAM's time" in speed
     assert f"{_ratio_range(end_to_end, secam_over_cam, 1)}× with its SLIC" in speed
     assert f"1000 samples {_ratio_range(end_to_end, lime_over_secam, 0)}× SeCAM's" in speed
+
+
+def _table_after(markdown: str, heading: str) -> list[list[str]]:
+    """The cells of each body row of the first table under ``heading``."""
+    section = markdown.split(heading, 1)[1]
+    block = re.search(r"^\|.*?(?=\n\n)", section, re.DOTALL | re.MULTILINE).group(0)
+    return [_cells(line) for line in block.splitlines()[2:]]
+
+
+def test_scaling_tie_table_is_bench_scales_comparison_of_its_records(capsys):
+    """docs/performance.md's EfficientNet-Lite0 against tiny table is what ``bench_scale.py
+    --print-only --model efficientnet_lite0 --against tiny`` prints from the committed records,
+    rule for rule, rounded as shown."""
+    bench_scale = benchmark_module("bench_scale")
+    records = REPO / "benchmarks" / "results"
+    bench_scale.compare_models(
+        [json.loads((records / "scale-efficientnet_lite0-folder-5000.json").read_text())],
+        [json.loads((records / "scale-tiny-folder-5000.json").read_text())],
+    )
+    printed = {
+        cells[0]: cells[1:]
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("| ") and not line.startswith("| rule")
+        for cells in [_cells(line)]
+    }
+    performance = (REPO / "docs" / "performance.md").read_text()
+    shown = {
+        cells[0].split()[0]: [cell.replace(" ", "") for cell in cells[1:]]
+        for cells in _table_after(performance, "against the tiny classifier\n")
+    }
+    assert sorted(shown) == sorted(printed)
+    for rule, cells in shown.items():
+        for text, value in zip(cells, printed[rule], strict=True):
+            assert _matches_rounded(text, float(value)), f"{rule}: docs {text}, record {value}"
