@@ -398,6 +398,17 @@ def measure(
     }
 
 
+def record_path(kind: str, model: str, layout: str, n_images: int) -> Path:
+    """Where the record of one run lives (benchmarks/results/)."""
+    return BENCHMARKS / "results" / f"{kind}-{model}-{layout}-{n_images}.json"
+
+
+def per_image(record: dict, rule: str, total: float) -> float:
+    """A rule's ``total`` (seconds, milliseconds) per image it worked on: LIME's per image LIME
+    explained."""
+    return total / (record["lime_images"] if rule == "explain_lime" else record["n_images"])
+
+
 def report(records: list[dict]) -> None:
     """Each rule's seconds per image (per LIME image for LIME) and peak RSS at every N, the ratio
     of the largest N's cost to the smallest's, and each run's totals."""
@@ -417,8 +428,7 @@ def report(records: list[dict]) -> None:
         seconds, peaks = [], []
         for record, rows in zip(ordered, per_rule, strict=True):
             row = rows.get(rule, {"seconds": float("nan"), "max_rss_mib": float("nan")})
-            count = record["lime_images"] if rule == "explain_lime" else record["n_images"]
-            seconds.append(row["seconds"] / count)
+            seconds.append(per_image(record, rule, row["seconds"]))
             peaks.append(row["max_rss_mib"])
         print(
             f"| {rule} | "
@@ -458,11 +468,11 @@ def compare_models(records: list[dict], baselines: list[dict]) -> None:
         )
         print("|---|---:|---:|---:|---:|---:|")
         for rule in sorted(rows):
-            count = record["lime_images"] if rule == "explain_lime" else record["n_images"]
-            mine, theirs = rows[rule], other_rows.get(rule)
-            ms = 1000 * mine["seconds"] / count
-            other_ms = float("nan") if theirs is None else 1000 * theirs["seconds"] / count
-            other_peak = float("nan") if theirs is None else theirs["max_rss_mib"]
+            mine = rows[rule]
+            theirs = other_rows.get(rule, {"seconds": float("nan"), "max_rss_mib": float("nan")})
+            ms = per_image(record, rule, 1000 * mine["seconds"])
+            other_ms = per_image(baseline, rule, 1000 * theirs["seconds"])
+            other_peak = theirs["max_rss_mib"]
             print(
                 f"| {rule} | {other_ms:.1f} | {ms:.1f} | {ms / other_ms:.1f} | "
                 f"{other_peak:.0f} | {mine['max_rss_mib']:.0f} |"
@@ -507,22 +517,21 @@ def main() -> None:
     mode.add_argument(
         "--print-only", action="store_true", help="print the recorded JSON, run nothing"
     )
-    parser.add_argument(
-        "--against",
-        metavar="MODEL",
-        help="then each rule's cost per image against MODEL's recorded run at the same N",
-    )
     mode.add_argument(
         "--startup-only",
         action="store_true",
         help="measure the resume and the plan of these finished runs again",
     )
+    parser.add_argument(
+        "--against",
+        metavar="MODEL",
+        help="then each rule's cost per image against MODEL's recorded run at the same N",
+    )
     args = parser.parse_args()
-    out = BENCHMARKS / "results"
     records = []
     for n_images in sorted(args.counts):
         kind = "scale-staging" if args.staging_only else "scale"
-        path = out / f"{kind}-{args.model}-{args.layout}-{n_images}.json"
+        path = record_path(kind, args.model, args.layout, n_images)
         if args.print_only or args.startup_only:
             record = json.loads(path.read_text())
             if args.startup_only:
@@ -549,7 +558,7 @@ def main() -> None:
             )
     elif args.against:
         baselines = [
-            json.loads((out / f"scale-{args.against}-{args.layout}-{n}.json").read_text())
+            json.loads(record_path("scale", args.against, args.layout, n).read_text())
             for n in sorted(args.counts)
         ]
         compare_models(records, baselines)
